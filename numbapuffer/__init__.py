@@ -1,0 +1,17 @@
+"""numbapuffer: reinforcement-learning environments in plain Python, compiled by Numba."""
+from numbapuffer import envs
+from numbapuffer.core import Env, Game, rand, rand_float, rand_int
+
+
+def list_envs():
+    """Ids of the first-party envs."""
+    return sorted(envs.ENVS)
+
+
+def make(env, num_envs=1, seed=None, buf=None, render_mode=None, **params):
+    """A native vector env of `num_envs` games: `env` is an id from list_envs() or a Game."""
+    game = env if isinstance(env, Game) else envs.get(env)
+    return Env(game, num_envs=num_envs, seed=seed, buf=buf, render_mode=render_mode, **params)
+
+
+__all__ = ["Env", "Game", "make", "list_envs", "rand", "rand_float", "rand_int"]

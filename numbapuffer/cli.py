@@ -1,0 +1,45 @@
+"""The `numbapuffer` command: list envs, benchmark them."""
+import argparse
+import sys
+
+import numba
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="numbapuffer", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the first-party envs")
+    b = sub.add_parser("bench", help="steps/s of an env through its public step()")
+    b.add_argument("env")
+    b.add_argument("--num-envs", type=int, nargs="+", default=[4096], help="games per env (several allowed)")
+    b.add_argument("--threads", type=int, default=None, help="numba threads (default: all cores)")
+    b.add_argument("--seconds", type=float, default=2.0, help="timed seconds per measurement")
+    b.add_argument("--rounds", type=int, default=5, help="timed rounds; the median is reported")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        import numbapuffer
+        print("\n".join(numbapuffer.list_envs()))
+    elif args.command == "bench":
+        bench(args)
+    return 0
+
+
+def bench(args):
+    import numbapuffer as npf
+    from numbapuffer.bench import env_rate, machine
+    if args.threads is not None:
+        if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
+            sys.exit(f"--threads must be 1..{numba.config.NUMBA_NUM_THREADS}")
+        numba.set_num_threads(args.threads)
+    print(f"numbapuffer bench {args.env}: {args.seconds:g} s per figure, median of {args.rounds} rounds")
+    print(f"{'num_envs':>9} {'steps/s':>14} {'us/step':>9}")
+    for n in args.num_envs:
+        env = npf.make(args.env, num_envs=n, seed=0)
+        rate, _ = env_rate(env, args.seconds, args.rounds)
+        print(f"{n:>9} {rate:>14,.0f} {env.num_agents / rate * 1e6:>9.2f}", flush=True)
+        env.close()
+    print(machine())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Pong: the agent is the right paddle; the left paddle is a scripted opponent tracking the ball.
+
+Observation: Box(0, 1, (8,), float32): left paddle y, right paddle y, ball x, ball y,
+  ball vx, ball vy, left score, right score, each scaled to [0, 1].
+Action: Discrete(3): 0 stay, 1 up (+y), 2 down (-y).
+Reward: +1 for returning the ball, +10 for winning a point, 0 otherwise (the last one set
+  in a step counts).
+Termination: a side reaches `max_score` points; the game then restarts in the same step.
+Log: episode_return, episode_length, score (points the agent won).
+"""
+import numpy as np
+from gymnasium import spaces
+from numba import njit
+
+from numbapuffer.core import Game, rand_int
+
+f32 = np.float32
+HALF = f32(0.5)
+
+PARAMS = dict(
+    width=f32(500), height=f32(640), paddle_width=f32(20), paddle_height=f32(70),
+    ball_width=f32(32), ball_height=f32(32), paddle_speed=f32(8),
+    ball_initial_speed_x=f32(10), ball_initial_speed_y=f32(1),
+    ball_speed_y_increment=f32(3), ball_max_speed_y=f32(13), max_score=21, frameskip=1,
+)
+
+STATE = np.dtype([
+    ("paddle_yl", np.float32), ("paddle_yr", np.float32),
+    ("ball_x", np.float32), ("ball_y", np.float32),
+    ("ball_vx", np.float32), ("ball_vy", np.float32),
+    ("score_l", np.int32), ("score_r", np.int32),
+    ("tick", np.int32), ("n_bounces", np.int32),
+])
+
+
+def check(p):
+    for k, v in p.items():
+        if v <= 0:
+            raise ValueError(f"pong: parameter {k}={v} must be > 0")
+    if p["ball_width"] >= p["width"] or p["ball_height"] >= p["height"]:
+        raise ValueError("pong: the ball must be smaller than the field")
+
+
+@njit
+def observe(s, p, obs):
+    min_y = -p.paddle_height * HALF
+    span = (p.height - p.paddle_height * HALF) - min_y  # max_paddle_y - min_paddle_y
+    obs[0] = (s.paddle_yl - min_y) / span
+    obs[1] = (s.paddle_yr - min_y) / span
+    obs[2] = s.ball_x / p.width
+    obs[3] = s.ball_y / p.height
+    obs[4] = (s.ball_vx + p.ball_initial_speed_x) / (f32(2) * p.ball_initial_speed_x)
+    obs[5] = (s.ball_vy + p.ball_max_speed_y) / (f32(2) * p.ball_max_speed_y)
+    obs[6] = f32(s.score_l) / f32(p.max_score)
+    obs[7] = f32(s.score_r) / f32(p.max_score)
+
+
+@njit
+def reset_round(s, p):
+    s.paddle_yl = p.height * HALF - p.paddle_height * HALF
+    s.paddle_yr = s.paddle_yl
+    s.ball_x = p.width / f32(5)
+    s.ball_y = p.height * HALF - p.ball_height * HALF
+    s.ball_vx = p.ball_initial_speed_x
+    s.ball_vy = p.ball_initial_speed_y if rand_int(s, 2) else -p.ball_initial_speed_y
+    s.tick = 0
+    s.n_bounces = 0
+
+
+@njit
+def reset(s, p, buf, a):
+    reset_round(s, p)
+    s.score_l = 0
+    s.score_r = 0
+    observe(s, p, buf.observations[a])
+
+
+@njit
+def step(s, p, buf, a):
+    action = buf.actions[a]
+    direction = f32(1) if action == 1 else (f32(-1) if action == 2 else f32(0))
+    min_y = -p.paddle_height * HALF
+    max_y = p.height - p.paddle_height * HALF
+    for _ in range(p.frameskip):
+        s.tick += 1
+        s.paddle_yr += p.paddle_speed * direction
+        delta = s.ball_y - (s.paddle_yl + p.paddle_height * HALF)
+        s.paddle_yl += min(max(delta, -p.paddle_speed), p.paddle_speed)
+        s.paddle_yl = min(max(s.paddle_yl, min_y), max_y)
+        s.paddle_yr = min(max(s.paddle_yr, min_y), max_y)
+        s.ball_x += s.ball_vx
+        s.ball_y += s.ball_vy
+        if s.ball_y < 0 or s.ball_y + p.ball_height > p.height:
+            s.ball_vy = -s.ball_vy
+        if s.ball_x < 0:
+            if s.ball_y + p.ball_height > s.paddle_yl and s.ball_y < s.paddle_yl + p.paddle_height:
+                s.ball_vx = -s.ball_vx
+                s.n_bounces += 1
+            else:  # the agent wins the point
+                buf.rewards[a] = 10
+                buf.episode[a].score += 1
+                s.score_r += 1
+                if s.score_r == p.max_score:
+                    buf.terminals[a] = True  # the engine resets the game
+                    return
+                reset_round(s, p)
+                observe(s, p, buf.observations[a])
+                return
+        if s.ball_x + p.ball_width > p.width:
+            if s.ball_y + p.ball_height > s.paddle_yr and s.ball_y < s.paddle_yr + p.paddle_height:
+                s.ball_vx = -s.ball_vx
+                s.n_bounces += 1
+                buf.rewards[a] = 1
+                vy = s.ball_vy + p.ball_speed_y_increment * direction
+                vy = min(max(vy, -p.ball_max_speed_y), p.ball_max_speed_y)
+                s.ball_vy = p.ball_speed_y_increment if abs(vy) < f32(0.01) else vy
+            else:  # the opponent wins the point
+                buf.rewards[a] = 0
+                s.score_l += 1
+                if s.score_l == p.max_score:
+                    buf.terminals[a] = True
+                    return
+                reset_round(s, p)
+                observe(s, p, buf.observations[a])
+                return
+        s.ball_x = min(max(s.ball_x, f32(0)), p.width - p.ball_width)
+        s.ball_y = min(max(s.ball_y, f32(0)), p.height - p.ball_height)
+    observe(s, p, buf.observations[a])
+
+
+game = Game("pong", STATE, reset, step,
+            observation_space=spaces.Box(0, 1, (8,), np.float32), action_space=spaces.Discrete(3),
+            params=PARAMS, check=check, log=("score",))

@@ -1,0 +1,444 @@
+"""The engine's contracts: make, buffers, bad input, seeding, logging, kernels and cache."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from gymnasium import spaces
+from numba import njit
+
+import numbapuffer as npf
+from numbapuffer.core import seed_streams
+
+import walk
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def random_actions(env, steps, seed=0):
+    return np.random.default_rng(seed).integers(0, env.single_action_space.n, (steps, env.num_agents))
+
+
+def rollout(env, actions):
+    """Every step's (observations, rewards, terminals, truncations), copied."""
+    out = []
+    for a in actions:
+        obs, rew, term, trunc, _ = env.step(a)
+        out.append((obs.copy(), rew.copy(), term.copy(), trunc.copy()))
+    return out
+
+
+def assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        for u, v in zip(x, y):
+            np.testing.assert_array_equal(u, v)
+
+
+# --- make, list_envs, params -------------------------------------------------------------
+
+def test_list_and_make():
+    assert "pong" in npf.list_envs()
+    env = npf.make("pong", num_envs=3, seed=0)
+    assert env.num_envs == 3 and env.num_agents == 3
+    assert env.single_observation_space == spaces.Box(0, 1, (8,), np.float32)
+    assert env.single_action_space == spaces.Discrete(3)
+    assert env.observation_space.shape == (3, 8) and env.action_space.shape == (3,)
+    assert env.state.shape == (3,) and "ball_x" in env.state.dtype.names
+
+
+def test_unknown_env_is_named():
+    with pytest.raises(ValueError, match="unknown env 'pongg'.*pong"):
+        npf.make("pongg")
+
+
+def test_unknown_param_is_named():
+    with pytest.raises(TypeError, match="unknown parameter 'widht'"):
+        npf.make("pong", widht=3)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(width=-5), "width=-5"),
+    (dict(max_score=2.5), "max_score=2.5 must be an integer"),
+    (dict(paddle_speed=float("nan")), "paddle_speed=nan must be finite"),
+    (dict(frameskip="2"), "frameskip='2'"),
+    (dict(ball_width=600), "ball must be smaller"),
+])
+def test_invalid_param_is_named(kw, match):
+    with pytest.raises(ValueError, match=match):
+        npf.make("pong", **kw)
+
+
+@pytest.mark.parametrize("n", [0, -1, 2.5, "4", True])
+def test_bad_num_envs(n):
+    with pytest.raises(ValueError, match=f"num_envs must be an integer >= 1, got {n!r}"):
+        npf.make("pong", num_envs=n)
+
+
+def test_params_override():
+    env = npf.make("pong", num_envs=1, seed=0, width=300, max_score=3)
+    assert env.params[0]["width"] == 300 and env.params.dtype["width"] == np.float32
+    assert env.params[0]["max_score"] == 3
+
+
+def test_step_before_reset():
+    env = npf.make("pong", num_envs=2, seed=0)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(np.zeros(2, np.int32))
+
+
+# --- buffers -----------------------------------------------------------------------------
+
+def make_buf(n, obs_dim=8):
+    return dict(observations=np.zeros((n, obs_dim), np.float32), actions=np.zeros(n, np.int32),
+                rewards=np.zeros(n, np.float32), terminals=np.zeros(n, bool),
+                truncations=np.zeros(n, bool), masks=np.zeros(n, bool))
+
+
+def test_buffers_allocated_with_right_types():
+    env = npf.make("pong", num_envs=5, seed=0)
+    assert env.observations.shape == (5, 8) and env.observations.dtype == np.float32
+    assert env.actions.dtype == np.int32 and env.rewards.dtype == np.float32
+    assert env.terminals.dtype == env.truncations.dtype == env.masks.dtype == np.bool_
+    obs, infos = env.reset(seed=0)
+    assert obs is env.observations and infos == []
+    assert env.masks.all()
+    obs, rew, term, trunc, infos = env.step(np.zeros(5, np.int32))
+    assert obs is env.observations and rew is env.rewards and term is env.terminals and trunc is env.truncations
+
+
+def test_adopts_given_buffers():
+    buf = make_buf(64)
+    env = npf.make("pong", num_envs=64, seed=0, buf=buf)
+    for name, arr in buf.items():
+        assert getattr(env, name) is arr
+    env.reset(seed=0)
+    assert buf["observations"].any() and buf["masks"].all()
+    ref = npf.make("pong", num_envs=64, seed=0)
+    ref.reset(seed=0)
+    acts = random_actions(env, 50)
+    assert_same(rollout(env, acts), rollout(ref, acts))
+
+
+def test_buffers_from_an_object():
+    class Buf:
+        pass
+    b = Buf()
+    b.__dict__.update(make_buf(4))
+    env = npf.make("pong", num_envs=4, seed=0, buf=b)
+    assert env.rewards is b.rewards
+
+
+@pytest.mark.parametrize("name, bad, match", [
+    ("observations", np.zeros((64, 7), np.float32), r"buf.observations has shape \(64, 7\), expected \(64, 8\)"),
+    ("rewards", np.zeros(64, np.float64), "buf.rewards has dtype float64, expected float32"),
+    ("actions", np.zeros((64, 2), np.int32)[:, 0], "buf.actions must be C-contiguous"),
+    ("terminals", [False] * 64, "buf.terminals must be a numpy array, got list"),
+    ("masks", None, "buf.masks must be a numpy array, got NoneType"),
+])
+def test_bad_buffers_are_named(name, bad, match):
+    buf = make_buf(64)
+    buf[name] = bad
+    with pytest.raises((ValueError, TypeError), match=match):
+        npf.make("pong", num_envs=64, buf=buf)
+
+
+def test_read_only_buffer_rejected():
+    buf = make_buf(8)
+    buf["rewards"].flags.writeable = False
+    with pytest.raises(ValueError, match="buf.rewards must be writeable"):
+        npf.make("pong", num_envs=8, buf=buf)
+
+
+# --- actions: accepted forms and bad input ------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint64])
+def test_any_integer_dtype(dtype):
+    acts = random_actions(walk_env(), 30)
+    env, ref = walk_env(), walk_env()
+    assert_same(rollout(env, acts.astype(dtype)), rollout(ref, acts.astype(np.int32)))
+
+
+def test_lists_and_own_buffer_accepted():
+    env, ref = walk_env(), walk_env()
+    acts = random_actions(env, 20)
+    expected = rollout(ref, acts)
+    got = []
+    for a in acts:
+        env.actions[:] = a  # writing into env.actions and passing it back is allowed
+        obs, rew, term, trunc, _ = env.step(env.actions if len(got) % 2 else a.tolist())
+        got.append((obs.copy(), rew.copy(), term.copy(), trunc.copy()))
+    assert_same(got, expected)
+
+
+def walk_env(n=16):
+    env = npf.make(walk.game, num_envs=n, seed=3)
+    env.reset(seed=3)
+    return env
+
+
+BAD_ACTIONS = [
+    (None, TypeError, "actions is None"),
+    (np.zeros(15, np.int32), ValueError, r"actions have shape \(15,\), expected \(16,\)"),
+    (np.zeros((16, 1), np.int32), ValueError, r"actions have shape \(16, 1\), expected \(16,\)"),
+    (np.zeros(16, np.float32), TypeError, "actions have dtype float32, expected integers for Discrete"),
+    (np.zeros(16, bool), TypeError, "actions have dtype bool, expected integers"),
+    (np.full(16, 3), ValueError, r"action value 3 \(flat index 0\) is out of range for Discrete\(3\): expected 0..2"),
+    (np.r_[np.zeros(9, int), -1, np.zeros(6, int)], ValueError, r"action value -1 \(flat index 9\) is out of range"),
+    (np.full(16, 2**32 + 1, np.int64), ValueError, "action value 4294967297"),
+    ("left", ValueError, "actions have shape"),
+]
+
+
+@pytest.mark.parametrize("bad, error, match", BAD_ACTIONS)
+def test_bad_actions_rejected_and_env_still_works(bad, error, match):
+    env, ref = walk_env(), walk_env()
+    acts = random_actions(env, 40)
+    before = rollout(env, acts[:20])
+    assert_same(before, rollout(ref, acts[:20]))
+    state = env.state.copy()
+    with pytest.raises(error, match=match):
+        env.step(bad)
+    np.testing.assert_array_equal(env.state, state)  # nothing was stepped
+    assert_same(rollout(env, acts[20:]), rollout(ref, acts[20:]))
+
+
+def test_box_actions_reject_nan():
+    env = npf.make(box_game(), num_envs=4, seed=0)
+    env.reset(seed=0)
+    a = np.zeros((4, 2), np.float32)
+    a[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"actions contain NaN \(flat index 5\)"):
+        env.step(a)
+    with pytest.raises(TypeError, match="expected float"):
+        env.step(np.zeros((4, 2), bool))
+    env.step(np.ones((4, 2), np.float32))
+    np.testing.assert_allclose(env.state["x"], 2.0)
+
+
+def box_game():
+    """A game defined inside a function: not importable by name, so compiled uncached."""
+    @njit
+    def reset(s, p, buf, a):
+        s.x = 0.0
+        buf.observations[a, 0] = s.x
+
+    @njit
+    def step(s, p, buf, a):
+        s.x += buf.actions[a, 0] + buf.actions[a, 1]
+        buf.observations[a, 0] = s.x
+
+    return npf.Game("slide", np.dtype([("x", np.float64)]), reset, step,
+                    observation_space=spaces.Box(-np.inf, np.inf, (1,), np.float32),
+                    action_space=spaces.Box(-1, 1, (2,), np.float32))
+
+
+# --- determinism and seeding -------------------------------------------------------------
+
+def test_same_seed_same_results_and_seed_matters():
+    acts = random_actions(walk_env(), 100)
+    a, b, c = (npf.make(walk.game, num_envs=16) for _ in range(3))
+    a.reset(seed=5), b.reset(seed=5), c.reset(seed=6)
+    ra, rb, rc = rollout(a, acts), rollout(b, acts), rollout(c, acts)
+    assert_same(ra, rb)
+    assert not all(np.array_equal(x[0], y[0]) for x, y in zip(ra, rc))
+
+
+def test_serial_and_parallel_kernels_agree():
+    a, b = npf.make("pong", num_envs=300, seed=1), npf.make("pong", num_envs=300, seed=1)
+    a.use_serial(True), b.use_serial(False)
+    a.reset(seed=1), b.reset(seed=1)
+    acts = random_actions(a, 3000)
+    assert_same(rollout(a, acts), rollout(b, acts))
+    assert a.log() == b.log()
+
+
+def test_splitting_games_keeps_each_games_stream():
+    """Games 0-99 of one env equal a 60-game env and a 40-game env with game_offset=60."""
+    whole = npf.Env(walk.game, num_envs=100, seed=9)
+    left = npf.Env(walk.game, num_envs=60, seed=9)
+    right = npf.Env(walk.game, num_envs=40, seed=9, game_offset=60)
+    for e in (whole, left, right):
+        e.reset(seed=9)
+    acts = random_actions(whole, 200)
+    w, l, r = rollout(whole, acts), rollout(left, acts[:, :60]), rollout(right, acts[:, 60:])
+    for x, y, z in zip(w, l, r):
+        for u, v, t in zip(x, y, z):
+            np.testing.assert_array_equal(u, np.concatenate([v, t]))
+
+
+def test_reset_with_seed_list_and_mask():
+    env = npf.make(walk.game, num_envs=4)
+    env.reset(seed=[10, 11, 12, 13])
+    single = npf.make(walk.game, num_envs=1)
+    single.reset(seed=[12])
+    np.testing.assert_array_equal(env.observations[2], single.observations[0])
+    before = env.observations.copy()
+    state = env.state.copy()
+    env.reset(seed=[20, 21, 22, 23], mask=np.array([False, True, False, False]))
+    np.testing.assert_array_equal(env.state[[0, 2, 3]], state[[0, 2, 3]])
+    np.testing.assert_array_equal(env.observations[[0, 2, 3]], before[[0, 2, 3]])
+    with pytest.raises(ValueError, match="seed must be an int or 4 ints"):
+        env.reset(seed=[1, 2])
+    with pytest.raises(ValueError, match="reset mask must be a bool array of shape"):
+        env.reset(mask=[1, 0, 1, 1])
+
+
+def test_seed_streams_never_zero_and_distinct():
+    s = seed_streams(0, np.arange(100000))
+    assert (s != 0).all() and len(np.unique(s)) == len(s)
+
+
+THREADS_SCRIPT = textwrap.dedent("""
+    import hashlib, numpy as np, numbapuffer as npf
+    env = npf.make("pong", num_envs=1000, seed=4)
+    env.reset(seed=4)
+    h = hashlib.sha256()
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        obs, rew, term, trunc, _ = env.step(rng.integers(0, 3, 1000))
+        h.update(obs.tobytes()); h.update(rew.tobytes()); h.update(term.tobytes())
+    print(h.hexdigest(), env.log())
+""")
+
+
+def test_identical_on_one_and_two_threads():
+    outs = [subprocess.run([sys.executable, "-c", THREADS_SCRIPT], capture_output=True, text=True, check=True,
+                           env=dict(os.environ, NUMBA_NUM_THREADS=str(t))).stdout for t in (1, 2)]
+    assert outs[0] == outs[1] and len(outs[0]) > 64
+
+
+# --- logging -----------------------------------------------------------------------------
+
+def test_log_means_count_and_clears():
+    env = npf.make(walk.game, num_envs=32, seed=0, report_interval=0)
+    env.reset(seed=0)
+    assert env.log() == {}
+    returns, lengths, ep_ret, ep_len = [], [], np.zeros(32), np.zeros(32)
+    for a in random_actions(env, 300):
+        _, rew, term, trunc, infos = env.step(a)
+        assert infos == []
+        ep_ret += rew
+        ep_len += 1
+        done = term | trunc
+        returns += list(ep_ret[done])
+        lengths += list(ep_len[done])
+        ep_ret[done] = 0
+        ep_len[done] = 0
+    log = env.log()
+    assert log["n"] == len(returns) > 50
+    assert log["episode_return"] == pytest.approx(np.mean(returns))
+    assert log["episode_length"] == pytest.approx(np.mean(lengths))
+    assert env.log() == {}
+
+
+def test_infos_carry_log_every_report_interval():
+    env = npf.make(walk.game, num_envs=32, seed=0, report_interval=10)
+    env.reset(seed=0)
+    for t, a in enumerate(random_actions(env, 100), 1):
+        infos = env.step(a)[4]
+        if t % 10:
+            assert infos == []
+        else:
+            assert len(infos) == 1 and infos[0]["n"] > 0 and set(infos[0]) == {"episode_return", "episode_length", "n"}
+
+
+# --- the author's side: a game is game code only -----------------------------------------
+
+def test_game_declaration_errors():
+    with pytest.raises(TypeError, match="step must be an @njit function"):
+        npf.Game("x", walk.STATE, walk.reset, walk.step.py_func, walk.game.observation_space, walk.game.action_space)
+    with pytest.raises(ValueError, match="'rng' is reserved"):
+        npf.Game("x", np.dtype([("rng", np.uint64)]), walk.reset, walk.step, walk.game.observation_space,
+                 walk.game.action_space)
+    with pytest.raises(ValueError, match="game name"):
+        npf.Game("Bad Name", walk.STATE, walk.reset, walk.step, walk.game.observation_space, walk.game.action_space)
+
+
+def test_tiny_env_is_under_40_lines_and_learnable_signal():
+    with open(walk.__file__) as f:
+        assert len(f.readlines()) < 40
+    env = walk_env(64)
+    # moving toward the target always reaches it: every episode ends with reward 1
+    for _ in range(40):
+        obs = env.observations
+        env.step(np.where(obs[:, 0] < obs[:, 1], 2, np.where(obs[:, 0] > obs[:, 1], 0, 1)))
+    log = env.log()
+    assert log["episode_return"] == 1.0 and log["episode_length"] <= 16
+
+
+def test_rand_helpers_deterministic_and_uniform():
+    @njit
+    def draw(state, n):
+        out = np.empty((n, 2))
+        for k in range(n):
+            out[k, 0] = npf.rand_float(state[0])
+            out[k, 1] = npf.rand_int(state[0], 6)
+        return out
+
+    st = np.zeros(1, np.dtype([("rng", np.uint64)]))
+    st["rng"] = seed_streams(1, [0])
+    a = draw(st, 60000)
+    st["rng"] = seed_streams(1, [0])
+    np.testing.assert_array_equal(a, draw(st, 60000))
+    assert 0 <= a[:, 0].min() and a[:, 0].max() < 1 and abs(a[:, 0].mean() - 0.5) < 0.01
+    assert set(np.unique(a[:, 1])) == set(range(6))
+    assert np.bincount(a[:, 1].astype(int)).min() > 9000
+
+
+# --- the kernel cache --------------------------------------------------------------------
+
+GAME_SOURCE = textwrap.dedent('''
+    import numpy as np
+    from gymnasium import spaces
+    from numba import njit
+    from numbapuffer import Game
+    BONUS = {bonus}
+
+    @njit
+    def reset(s, p, buf, a):
+        s.t = 0
+        buf.observations[a, 0] = 0
+
+    @njit
+    def step(s, p, buf, a):
+        s.t += 1
+        buf.rewards[a] = BONUS
+        buf.observations[a, 0] = s.t
+
+    game = Game("cachetest", np.dtype([("t", np.int32)]), reset, step,
+                spaces.Box(0, 1e9, (1,), np.float32), spaces.Discrete(2))
+''')
+
+CHILD = textwrap.dedent('''
+    import sys, time
+    sys.path.insert(0, sys.argv[1])
+    import numpy as np, numbapuffer as npf, cachegame
+    t = time.perf_counter()
+    env = npf.make(cachegame.game, num_envs=300, seed=0)
+    env.reset(seed=0)
+    _, rew, *_ = env.step(np.zeros(300, np.int32))
+    print(rew[0], time.perf_counter() - t)
+''')
+
+
+def test_kernel_cache_is_used_and_never_stale(tmp_path):
+    env = dict(os.environ, NUMBAPUFFER_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run(bonus):
+        (tmp_path / "cachegame.py").write_text(GAME_SOURCE.format(bonus=bonus))
+        out = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True, text=True,
+                             env=env, check=True).stdout.split()
+        return float(out[0]), float(out[1])
+
+    cold = run(1)
+    warm = run(1)
+    assert cold[0] == warm[0] == 1.0
+    assert len(list((tmp_path / "cache").glob("npf_cachetest_*.py"))) == 1
+    assert list((tmp_path / "cache" / "__pycache__").glob("*.nbc"))  # compiled kernels on disk
+    assert warm[1] < cold[1]
+    assert run(7)[0] == 7.0  # the edited game never meets the old cached kernel
+    assert run(1)[0] == 1.0
