@@ -1,8 +1,9 @@
-"""The first-party envs: env id -> module. Each module defines `game`, a numbapuffer Game."""
+"""The first-party envs. ENVS maps each env id (also its module, numbapuffer/envs/<id>.py,
+which defines `game`) to the name in its gymnasium id, numbapuffer/<Name>-v0."""
 import importlib
 
 ENVS = {
-    "pong": "numbapuffer.envs.pong",
+    "pong": "Pong",
 }
 
 
@@ -10,4 +11,4 @@ def get(name):
     """The Game of a first-party env id."""
     if name not in ENVS:
         raise ValueError(f"unknown env {name!r}; known envs: {', '.join(sorted(ENVS))}")
-    return importlib.import_module(ENVS[name]).game
+    return importlib.import_module(f"numbapuffer.envs.{name}").game
