@@ -15,7 +15,9 @@ prange loop, clearing rewards and dones before each step, autoreset when all of 
 agents are done, episode stats, seeding, input checks and the on-disk kernel cache.
 
 Rewards, terminals and truncations are cleared before `step`; masks are set true before
-`reset`. The engine adds each step's reward to `episode_return` and 1 to
+`reset`. `step` writes the observation of the state it leaves, also when the game ends
+(gymnasium's final observation); the engine then resets the game, and `reset` writes the
+new game's first observation. The engine adds each step's reward to `episode_return` and 1 to
 `episode_length`; `step` may set other log fields. Game code must not allocate (the
 kernels run without reference counting) and must draw randomness from `rand*(s)` only.
 """
@@ -39,6 +41,7 @@ from numba import njit
 
 __all__ = ["Game", "Env", "rand", "rand_float", "rand_int", "seed_streams"]
 
+AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
 BUFFERS = ("observations", "actions", "rewards", "terminals", "truncations", "masks")
 # Below this many games the serial kernel is used: launching threads costs ~2-4 us, more
 # than it saves on few games (Pong on 2 threads: serial wins up to ~700 games; games
@@ -194,6 +197,7 @@ from numbapuffer.core import Buffers
 {imports}
 
 A = {agents}
+SAME_STEP, NEXT_STEP, DISABLED = 0, 1, 2
 # Inlined at Numba IR level: a call that LLVM does not inline passes every buffer as ~8
 # scalars, which costs half the speed of Pong.
 game_step = njit(inline="always")(_step.py_func)
@@ -201,8 +205,15 @@ game_reset = njit(inline="always")(_reset.py_func)
 
 
 @njit(inline="always")
-def step_game(i, state, params, buf, logs):
+def step_game(i, state, params, buf, logs, autoreset):
     a0 = i * A
+    if autoreset == NEXT_STEP:  # a game that ended last step is reset by this one
+        ended = True
+        for a in range(a0, a0 + A):
+            ended &= buf.terminals[a] | buf.truncations[a]
+        if ended:
+            reset_game(i, state, params, buf)
+            return
     for a in range(a0, a0 + A):
         buf.rewards[a] = 0
         buf.terminals[a] = False
@@ -220,7 +231,7 @@ def step_game(i, state, params, buf, logs):
             log.n += 1
         else:
             done = False
-    if done:
+    if done and autoreset == SAME_STEP:
         for a in range(a0, a0 + A):
             buf.masks[a] = True
         game_reset(s, params[0], buf, a0)
@@ -240,9 +251,9 @@ def reset_game(i, state, params, buf):
 
 
 @njit(_nrt=False)
-def step_all(state, params, buf, logs):
+def step_all(state, params, buf, logs, autoreset):
     for i in range(state.shape[0]):
-        step_game(i, state, params, buf, logs)
+        step_game(i, state, params, buf, logs, autoreset)
 
 
 @njit(_nrt=False)
@@ -269,16 +280,17 @@ def chunk(c, chunks, state, observations, actions, rewards, terminals, truncatio
 # the game; it also forbids allocating inside a step, as intended.
 @njit(parallel=True, cache={cache}, _nrt=False)
 def step_parallel(state, params, observations, actions, rewards, terminals, truncations, masks, episodes, logs,
-                  chunks):
+                  chunks, autoreset):
     for c in prange(chunks):
         lo, hi, buf = chunk(c, chunks, state, observations, actions, rewards, terminals, truncations, masks, episodes)
-        step_all(state[lo:hi], params, buf, logs[lo * A:hi * A])
+        step_all(state[lo:hi], params, buf, logs[lo * A:hi * A], autoreset)
 
 
 @njit(cache={cache}, _nrt=False)
 def step_serial(state, params, observations, actions, rewards, terminals, truncations, masks, episodes, logs,
-                chunks):
-    step_all(state, params, Buffers(observations, actions, rewards, terminals, truncations, masks, episodes), logs)
+                chunks, autoreset):
+    step_all(state, params, Buffers(observations, actions, rewards, terminals, truncations, masks, episodes), logs,
+             autoreset)
 
 
 @njit(parallel=True, cache={cache}, _nrt=False)
@@ -453,10 +465,14 @@ class Env:
     memory. game_offset: global index of this env's first game (for backends that split
     one vector of games across processes: game i gets the same random stream anywhere).
     report_interval: every this many steps, `step`'s infos carry `log()` when non-empty.
+    autoreset: "same_step" (native: a finished game restarts in the step that ends it,
+    returning the new game's first observation with terminal set), "next_step" (the step
+    after it restarts the game instead of stepping it, with reward 0, as gymnasium's
+    NEXT_STEP), or "disabled" (finished games wait for `reset(mask=...)`).
     """
 
     def __init__(self, game, num_envs=1, seed=None, buf=None, render_mode=None,
-                 report_interval=128, game_offset=0, **params):
+                 report_interval=128, game_offset=0, autoreset="same_step", **params):
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"{game.name}: num_envs must be an integer >= 1, got {num_envs!r}")
         if render_mode is not None:
@@ -472,6 +488,10 @@ class Env:
         self.action_space = batch_space(game.action_space, self.num_agents)
         self.render_mode = render_mode
         self.report_interval = report_interval
+        if autoreset not in AUTORESET:
+            raise ValueError(f"{game.name}: autoreset must be one of {', '.join(AUTORESET)}, got {autoreset!r}")
+        self.autoreset = autoreset
+        self._autoreset = AUTORESET.index(autoreset)
         self.game_offset = int(game_offset)
         self._kernels = kernels(game)
 
@@ -540,7 +560,7 @@ class Env:
         if not self._ready:
             raise RuntimeError(f"{self.game.name}: call reset() before step()")
         self._write_actions(actions)
-        self._step_kernel(*self._buffers, self.logs, self._chunks)
+        self._step_kernel(*self._buffers, self.logs, self._chunks, self._autoreset)
         self._steps += 1
         infos = []
         if self.report_interval and self._steps % self.report_interval == 0:

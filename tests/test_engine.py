@@ -442,3 +442,50 @@ def test_kernel_cache_is_used_and_never_stale(tmp_path):
     assert warm[1] < cold[1]
     assert run(7)[0] == 7.0  # the edited game never meets the old cached kernel
     assert run(1)[0] == 1.0
+
+
+# --- autoreset modes ---------------------------------------------------------------------
+
+def walk_to_end(autoreset):
+    """A one-game walk env one step before reaching its target."""
+    env = npf.make(walk.game, num_envs=1, seed=0, autoreset=autoreset, report_interval=0)
+    env.reset(seed=0)
+    env.state[0]["pos"], env.state[0]["target"] = 5, 6
+    return env
+
+
+def test_same_step_autoreset_returns_the_new_games_first_observation():
+    env = walk_to_end("same_step")
+    obs, rew, term, _, _ = env.step([2])
+    assert term[0] and rew[0] == 1
+    s = env.state[0]
+    np.testing.assert_allclose(obs[0], [s["pos"] / 15, s["target"] / 15])
+    assert s["t"] == 0 and env.log()["n"] == 1
+
+
+def test_next_step_autoreset():
+    env = walk_to_end("next_step")
+    obs, rew, term, trunc, _ = env.step([2])
+    assert term[0] and rew[0] == 1
+    np.testing.assert_allclose(obs[0], [6 / 15, 6 / 15])  # the final observation
+    assert env.log() == {"episode_return": 1.0, "episode_length": 1.0, "n": 1}
+    obs, rew, term, trunc, _ = env.step([0])  # this step only restarts the game
+    s = env.state[0]
+    assert not term[0] and not trunc[0] and rew[0] == 0 and s["t"] == 0
+    np.testing.assert_allclose(obs[0], [s["pos"] / 15, s["target"] / 15])
+    assert env.log() == {}
+    env.step([1])
+    assert env.state[0]["t"] == 1 and env.episodes[0]["episode_length"] == 1
+
+
+def test_disabled_autoreset_waits_for_reset_mask():
+    env = walk_to_end("disabled")
+    obs, rew, term, _, _ = env.step([2])
+    assert term[0] and env.state[0]["pos"] == 6 and env.state[0]["t"] == 1  # not restarted
+    env.reset(mask=np.array([True]))
+    assert env.state[0]["t"] == 0 and not env.terminals[0]
+
+
+def test_bad_autoreset_mode():
+    with pytest.raises(ValueError, match="autoreset must be one of same_step, next_step, disabled, got 'sometimes'"):
+        npf.make(walk.game, autoreset="sometimes")

@@ -102,8 +102,8 @@ def step(s, p, buf, a):
                 s.score_r += 1
                 if s.score_r == p.max_score:
                     buf.terminals[a] = True  # the engine resets the game
-                    return
-                reset_round(s, p)
+                else:
+                    reset_round(s, p)
                 observe(s, p, buf.observations[a])
                 return
         if s.ball_x + p.ball_width > p.width:
@@ -119,8 +119,8 @@ def step(s, p, buf, a):
                 s.score_l += 1
                 if s.score_l == p.max_score:
                     buf.terminals[a] = True
-                    return
-                reset_round(s, p)
+                else:
+                    reset_round(s, p)
                 observe(s, p, buf.observations[a])
                 return
         s.ball_x = min(max(s.ball_x, f32(0)), p.width - p.ball_width)
