@@ -388,7 +388,8 @@ def _fingerprint(obj, h, seen):
     while codes:
         code = codes.pop()
         codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-        h.update(repr(code.co_consts).encode())
+        # a nested code object's repr holds its address: hash the constants without them
+        h.update(repr([c for c in code.co_consts if not isinstance(c, types.CodeType)]).encode())
         for name in code.co_names:
             v = py.__globals__.get(name)
             if isinstance(v, numba.core.registry.CPUDispatcher):

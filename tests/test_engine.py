@@ -489,3 +489,31 @@ def test_disabled_autoreset_waits_for_reset_mask():
 def test_bad_autoreset_mode():
     with pytest.raises(ValueError, match="autoreset must be one of same_step, next_step, disabled, got 'sometimes'"):
         npf.make(walk.game, autoreset="sometimes")
+
+
+def test_fingerprint_is_stable_across_processes():
+    """The kernel module's name (its cache key) must not depend on addresses, e.g. of the
+    code objects of a comprehension inside a game function."""
+    script = textwrap.dedent("""
+        import numpy as np
+        from numba import njit
+        from gymnasium import spaces
+        import numbapuffer as npf
+        from numbapuffer.core import kernels
+
+        @njit
+        def reset(s, p, buf, a):
+            s.x = sum([k for k in range(3)])
+            buf.observations[a, 0] = s.x
+
+        @njit
+        def step(s, p, buf, a):
+            buf.observations[a, 0] = s.x
+
+        game = npf.Game("stable", np.dtype([("x", np.float64)]), reset, step,
+                        spaces.Box(-9, 9, (1,), np.float32), spaces.Discrete(2))
+        print(kernels(game).__name__)
+    """)
+    names = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+             for _ in range(2)}
+    assert len(names) == 1 and next(iter(names)).startswith("npf_stable_")
