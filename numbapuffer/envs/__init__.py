@@ -5,6 +5,7 @@ import importlib
 ENVS = {
     "cartpole": "CartPole",
     "pong": "Pong",
+    "squared": "Squared",
 }
 
 
