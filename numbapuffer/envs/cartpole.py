@@ -36,8 +36,9 @@ INIT_LOW, INIT_HIGH = -0.05, 0.05
 # Twice the termination thresholds, so that a final observation is still inside the space.
 HIGH = np.array([X_THRESHOLD * 2, np.inf, THETA_THRESHOLD * 2, np.inf], np.float32)
 
+# t is int64 so that every record, with the engine's uint64 stream after it, stays 8-byte aligned.
 STATE = np.dtype([("x", np.float64), ("x_dot", np.float64), ("theta", np.float64), ("theta_dot", np.float64),
-                  ("t", np.int32)])
+                  ("t", np.int64)])
 
 
 def check(p):
