@@ -1,5 +1,9 @@
 """CartPole against gymnasium's own CartPole-v1: same state in, same observations, rewards,
 terminations and truncations out, over whole episodes; and its start distribution."""
+import os
+import subprocess
+import sys
+
 import gymnasium
 import numpy as np
 import pytest
@@ -114,3 +118,12 @@ def test_max_steps_param():
     assert truncs == [False] * 9 + [True]
     with pytest.raises(ValueError, match="max_steps=0 must be >= 1"):
         npf.make("cartpole", max_steps=0)
+
+
+def test_benchmark_script_runs():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "cartpole_vs_gymnasium.py"),
+                          "--num-envs", "64", "--rounds", "1", "--seconds", "0.01"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "gymnasium vectorized" in out and "numbapuffer 1 thread" in out
+    assert float(out.splitlines()[3].split()[-1]) > 0  # numbapuffer's ratio to gymnasium
