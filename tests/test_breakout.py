@@ -8,6 +8,8 @@ import pytest
 import numbapuffer as npf
 from numbapuffer.envs.breakout import BOARD_POINTS, COLS, ROWS, SERVE_ANGLE
 
+from handset import one_game, put, step
+
 f32 = np.float32
 STAY, LEFT, RIGHT = 0, 1, 2
 PADDLE_Y = 330 - 10 - 8  # top of the paddle
@@ -16,19 +18,7 @@ OPEN_Y = 200  # between the bricks (y < 122) and the paddle
 
 def breakout(**params):
     params.setdefault("frameskip", 1)
-    env = npf.make("breakout", num_envs=1, seed=0, report_interval=0, **params)
-    env.reset(seed=0)
-    return env
-
-
-def put(env, **fields):
-    for k, v in fields.items():
-        env.state[k][0] = v
-
-
-def step(env, action=STAY):
-    obs, rew, term, trunc, _ = env.step(np.array([action]))
-    return env.state[0], obs[0].copy(), float(rew[0]), bool(term[0]), bool(trunc[0])
+    return one_game("breakout", **params)
 
 
 def expected_obs(s, lives=5, boards=2):

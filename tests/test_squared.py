@@ -5,23 +5,13 @@ import pytest
 
 import numbapuffer as npf
 
+from handset import one_game, put, step
+
 STAY, UP, DOWN, LEFT, RIGHT = range(5)
 
 
 def squared(**params):
-    env = npf.make("squared", num_envs=1, seed=0, report_interval=0, **params)
-    env.reset(seed=0)
-    return env
-
-
-def put(env, **fields):
-    for k, v in fields.items():
-        env.state[k][0] = v
-
-
-def step(env, action):
-    obs, rew, term, trunc, _ = env.step(np.array([action]))
-    return env.state[0], obs[0].copy(), float(rew[0]), bool(term[0]), bool(trunc[0])
+    return one_game("squared", **params)
 
 
 def test_start_in_the_centre_target_anywhere_else():
