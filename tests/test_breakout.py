@@ -276,3 +276,10 @@ def test_random_paddle_loses_a_following_paddle_scores():
     follow = env.log()
     assert follow["n"] > 100 and follow["episode_return"] > 150 and follow["score"] == follow["episode_return"]
     assert env.state["score"].max() > 300
+
+
+def test_final_observation_stays_in_the_space_when_the_ball_falls_off_the_field():
+    env = breakout(paddle_gap=1, autoreset="disabled")
+    put(env, lives=1, ball_x=300, ball_y=328, ball_vx=0, ball_vy=6.5, paddle_x=0)  # lost from y 329
+    s, obs, rew, term, _ = step(env)
+    assert term and s["ball_y"] > 330 and obs[3] == 1 and env.single_observation_space.contains(obs)

@@ -77,7 +77,7 @@ def observe(s, p, obs):
     obs[0] = s.paddle_x / p.width
     obs[1] = s.paddle_width / p.paddle_width
     obs[2] = s.ball_x / p.width
-    obs[3] = s.ball_y / p.height
+    obs[3] = min(s.ball_y / p.height, f32(1))  # a lost ball's final position may lie past the bottom
     obs[4] = (s.ball_vx / p.ball_max_speed + f32(1)) * f32(0.5)
     obs[5] = (s.ball_vy / p.ball_max_speed + f32(1)) * f32(0.5)
     obs[6] = f32(s.lives) / f32(p.lives)
