@@ -38,8 +38,9 @@ def random_actions(env, steps, seed=0):
 
 
 def play(env, at_least, until=lambda: True):
-    """Random actions for `at_least` steps and then until `until()` (some envs, like Pong,
-    need a couple of thousand random steps to finish an episode); yields each step's."""
+    """Yields random actions for at least `at_least` steps, then (checked every 500 steps)
+    until `until()`: some envs, like Pong, need a couple of thousand random steps to finish
+    an episode."""
     steps = 0
     while steps < at_least or not until():
         assert steps < 20000, f"{env.game.name}: no episode finished in 20000 random steps"
