@@ -3,7 +3,10 @@ which defines `game`) to the name in its gymnasium id, numbapuffer/<Name>-v0."""
 import importlib
 
 ENVS = {
+    "breakout": "Breakout",
+    "cartpole": "CartPole",
     "pong": "Pong",
+    "squared": "Squared",
 }
 
 

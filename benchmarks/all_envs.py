@@ -1,0 +1,49 @@
+"""Steps/s of every first-party env (or the ones named) through the public env.step, on 1
+and 2 threads, in interleaved rounds: each round times every (env, threads) pair once, so
+a neighbour's load on a shared machine spreads over all figures alike. Prints medians.
+
+    python benchmarks/all_envs.py [ENV ...] [--num-envs 4096] [--rounds 7] [--seconds 0.5]
+
+`numbapuffer bench ENV --threads T` measures one env at one thread count the same way.
+"""
+import argparse
+import os
+import sys
+
+import numba
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numbapuffer as npf  # noqa: E402
+from numbapuffer.bench import action_sets, machine, timed_steps  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("envs", nargs="*", default=npf.list_envs())
+    parser.add_argument("--num-envs", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.5, help="per timed round")
+    args = parser.parse_args()
+    threads = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
+    envs, acts = {}, {}
+    for name in args.envs:
+        env = envs[name] = npf.make(name, num_envs=args.num_envs, seed=0)
+        env.reset(seed=0)
+        acts[name] = action_sets(env.action_space)
+        timed_steps(env.step, acts[name], 0.2)  # compile and warm up
+    rates = {(name, t): [] for name in envs for t in threads}
+    for _ in range(args.rounds):
+        for name, env in envs.items():
+            for t in threads:
+                numba.set_num_threads(t)
+                rates[name, t].append(timed_steps(env.step, acts[name], args.seconds) * env.num_agents)
+    print(f"{args.num_envs} games per env, median of {args.rounds} interleaved rounds of {args.seconds:g} s")
+    print(f"{'env':>10} " + " ".join(f"{f'{t} thread' + 's' * (t > 1):>14}" for t in threads))
+    for name in envs:
+        print(f"{name:>10} " + " ".join(f"{np.median(rates[name, t]):>14,.0f}" for t in threads))
+    print(machine())
+
+
+if __name__ == "__main__":
+    main()

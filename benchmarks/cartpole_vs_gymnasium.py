@@ -1,0 +1,56 @@
+"""CartPole through numbapuffer's public env.step vs gymnasium's own numpy-vectorized
+CartPole (`gymnasium.make_vec("CartPole-v1", vectorization_mode="vector_entry_point")`).
+
+Same pre-drawn random actions, interleaved rounds in one process, numbapuffer on 1 and 2
+threads; prints each median steps/s and numbapuffer's ratio to gymnasium.
+
+    python benchmarks/cartpole_vs_gymnasium.py [--num-envs 4096] [--rounds 7] [--seconds 0.5]
+"""
+import argparse
+import os
+import sys
+
+import gymnasium
+import numba
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numbapuffer as npf  # noqa: E402
+from numbapuffer.bench import action_sets, machine, timed_steps  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--num-envs", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.5, help="per timed round")
+    args = parser.parse_args()
+    n = args.num_envs
+    threads = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
+    env = npf.make("cartpole", num_envs=n, seed=0)
+    env.reset(seed=0)
+    ref = gymnasium.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
+    ref.reset(seed=0)
+    acts = action_sets(env.action_space)
+    timed_steps(env.step, acts, 0.2)  # compile and warm up both
+    timed_steps(ref.step, acts, 0.2)
+    rates = {who: [] for who in ["gymnasium"] + threads}
+    for _ in range(args.rounds):
+        rates["gymnasium"].append(timed_steps(ref.step, acts, args.seconds) * n)
+        for t in threads:
+            numba.set_num_threads(t)
+            rates[t].append(timed_steps(env.step, acts, args.seconds) * n)
+    gym = np.median(rates["gymnasium"])
+    print(f"CartPole, {n} games, median of {args.rounds} interleaved rounds of {args.seconds:g} s")
+    print(f"{'who':>22} {'steps/s':>14} {'ratio':>6}")
+    print(f"{'gymnasium vectorized':>22} {gym:>14,.0f} {1:>6.2f}")
+    for t in threads:
+        r = np.median(rates[t])
+        print(f"{f'numbapuffer {t} thread' + 's' * (t > 1):>22} {r:>14,.0f} {r / gym:>6.2f}")
+    print(machine())
+    env.close()
+    ref.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""CartPole: gymnasium's CartPole-v1, step for step (Barto, Sutton and Anderson's cart-pole).
+
+A pole is hinged on a cart that moves along a frictionless track; push the cart left or
+right to keep the pole upright.
+
+Observation: Box(-high, high, (4,), float32) with high = [4.8, inf, 0.4189, inf]:
+  cart position, cart velocity, pole angle (rad), pole angular velocity, as gymnasium.
+Action: Discrete(2): 0 push left, 1 push right (a force of 10 N).
+Reward: +1 every step, the terminating step included.
+Termination: |x| > 2.4 or |theta| > 12 degrees; truncation after 500 steps, as CartPole-v1's
+  time limit (a step may be both).
+Start: x, x_dot, theta, theta_dot each uniform in [-0.05, 0.05), drawn from the game's stream.
+The state is float64 and integrated with explicit Euler in gymnasium's order of operations,
+so a gymnasium env set to the same state steps to the same observations.
+Log: episode_return, episode_length.
+"""
+import math
+
+import numpy as np
+from gymnasium import spaces
+from numba import njit
+
+from numbapuffer.core import Game, rand_float
+
+GRAVITY = 9.8
+MASS_CART = 1.0
+MASS_POLE = 0.1
+TOTAL_MASS = MASS_POLE + MASS_CART
+LENGTH = 0.5  # half the pole's length
+POLE_MASS_LENGTH = MASS_POLE * LENGTH
+FORCE_MAG = 10.0
+TAU = 0.02  # seconds per step
+THETA_THRESHOLD = 12 * 2 * math.pi / 360
+X_THRESHOLD = 2.4
+INIT_LOW, INIT_HIGH = -0.05, 0.05
+# Twice the termination thresholds, so that a final observation is still inside the space.
+HIGH = np.array([X_THRESHOLD * 2, np.inf, THETA_THRESHOLD * 2, np.inf], np.float32)
+
+# t is int64 so that every record, with the engine's uint64 stream after it, stays 8-byte aligned.
+STATE = np.dtype([("x", np.float64), ("x_dot", np.float64), ("theta", np.float64), ("theta_dot", np.float64),
+                  ("t", np.int64)])
+
+
+def check(p):
+    if p["max_steps"] < 1:
+        raise ValueError(f"cartpole: parameter max_steps={p['max_steps']} must be >= 1")
+
+
+@njit
+def observe(s, obs):
+    obs[0] = s.x
+    obs[1] = s.x_dot
+    obs[2] = s.theta
+    obs[3] = s.theta_dot
+
+
+@njit
+def uniform(s):
+    return INIT_LOW + (INIT_HIGH - INIT_LOW) * np.float64(rand_float(s))
+
+
+@njit
+def reset(s, p, buf, a):
+    s.x = uniform(s)
+    s.x_dot = uniform(s)
+    s.theta = uniform(s)
+    s.theta_dot = uniform(s)
+    s.t = 0
+    observe(s, buf.observations[a])
+
+
+@njit
+def step(s, p, buf, a):
+    force = FORCE_MAG if buf.actions[a] == 1 else -FORCE_MAG
+    costheta = math.cos(s.theta)
+    sintheta = math.sin(s.theta)
+    temp = (force + POLE_MASS_LENGTH * (s.theta_dot * s.theta_dot) * sintheta) / TOTAL_MASS
+    thetaacc = (GRAVITY * sintheta - costheta * temp) / (
+        LENGTH * (4.0 / 3.0 - MASS_POLE * (costheta * costheta) / TOTAL_MASS))
+    xacc = temp - POLE_MASS_LENGTH * thetaacc * costheta / TOTAL_MASS
+    s.x = s.x + TAU * s.x_dot
+    s.x_dot = s.x_dot + TAU * xacc
+    s.theta = s.theta + TAU * s.theta_dot
+    s.theta_dot = s.theta_dot + TAU * thetaacc
+    s.t += 1
+    buf.rewards[a] = 1
+    buf.terminals[a] = (s.x < -X_THRESHOLD) | (s.x > X_THRESHOLD) | (s.theta < -THETA_THRESHOLD) | (
+        s.theta > THETA_THRESHOLD)
+    buf.truncations[a] = s.t >= p.max_steps
+    observe(s, buf.observations[a])
+
+
+game = Game("cartpole", STATE, reset, step,
+            observation_space=spaces.Box(-HIGH, HIGH, dtype=np.float32), action_space=spaces.Discrete(2),
+            params=dict(max_steps=500), check=check)

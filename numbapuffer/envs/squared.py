@@ -1,0 +1,78 @@
+"""Squared: walk to the target on a small square grid. A sanity env: any working trainer
+should learn it in seconds (a random walk rarely makes it in time; the straight path does).
+
+Observation: Box(0, 1, (4,), float32): the agent's column and row, the target's column and
+  row, each divided by size - 1.
+Action: Discrete(5): 0 stay, 1 up (row - 1), 2 down (row + 1), 3 left (column - 1),
+  4 right (column + 1); a move into the border leaves the agent where it is.
+Reward: +1 on reaching the target, 0 otherwise.
+Termination: reaching the target; truncation after `max_steps` steps.
+Start: the agent in the centre cell, the target on any other cell, uniformly from the
+  game's stream.
+Log: episode_return (the share of episodes that reached the target), episode_length.
+"""
+import numpy as np
+from gymnasium import spaces
+from numba import njit
+
+from numbapuffer.core import Game, rand_int
+
+STAY, UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3, 4
+
+STATE = np.dtype([("x", np.int32), ("y", np.int32), ("target_x", np.int32), ("target_y", np.int32),
+                  ("t", np.int32)])
+
+
+def check(p):
+    if p["size"] < 2:
+        raise ValueError(f"squared: parameter size={p['size']} must be >= 2")
+    if p["max_steps"] < 1:
+        raise ValueError(f"squared: parameter max_steps={p['max_steps']} must be >= 1")
+
+
+@njit
+def observe(s, p, obs):
+    scale = np.float32(1) / np.float32(p.size - 1)
+    obs[0] = np.float32(s.x) * scale
+    obs[1] = np.float32(s.y) * scale
+    obs[2] = np.float32(s.target_x) * scale
+    obs[3] = np.float32(s.target_y) * scale
+
+
+@njit
+def reset(s, p, buf, a):
+    centre = p.size // 2
+    s.x = centre
+    s.y = centre
+    cell = rand_int(s, p.size * p.size - 1)  # every cell but the centre's
+    if cell >= centre * p.size + centre:
+        cell += 1
+    s.target_x = cell % p.size
+    s.target_y = cell // p.size
+    s.t = 0
+    observe(s, p, buf.observations[a])
+
+
+@njit
+def step(s, p, buf, a):
+    action = buf.actions[a]
+    if action == UP:
+        s.y = max(s.y - 1, 0)
+    elif action == DOWN:
+        s.y = min(s.y + 1, p.size - 1)
+    elif action == LEFT:
+        s.x = max(s.x - 1, 0)
+    elif action == RIGHT:
+        s.x = min(s.x + 1, p.size - 1)
+    s.t += 1
+    if s.x == s.target_x and s.y == s.target_y:
+        buf.rewards[a] = 1
+        buf.terminals[a] = True
+    elif s.t >= p.max_steps:
+        buf.truncations[a] = True
+    observe(s, p, buf.observations[a])
+
+
+game = Game("squared", STATE, reset, step,
+            observation_space=spaces.Box(0, 1, (4,), np.float32), action_space=spaces.Discrete(5),
+            params=dict(size=11, max_steps=20), check=check)
