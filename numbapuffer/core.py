@@ -13,6 +13,8 @@ game's first agent in them: a one-agent game reads `buf.actions[a]` and writes
 `buf.rewards[a]`; agent k of a game is `a + k`. The engine owns the rest: buffers, the
 prange loop, clearing rewards and dones before each step, autoreset when all of a game's
 agents are done, episode stats, seeding, input checks and the on-disk kernel cache.
+A game's agents are all done when each is terminal, truncated or out of play (`masks`
+False: set by a game whose agents leave it, e.g. a dead snake that does not respawn).
 
 Rewards, terminals and truncations are cleared before `step`; masks are set true before
 `reset`. `step` writes the observation of the state it leaves, also when the game ends
@@ -210,7 +212,7 @@ def step_game(i, state, params, buf, logs, autoreset):
     if autoreset == NEXT_STEP:  # a game that ended last step is reset by this one
         ended = True
         for a in range(a0, a0 + A):
-            ended &= buf.terminals[a] | buf.truncations[a]
+            ended &= buf.terminals[a] or buf.truncations[a] or not buf.masks[a]
         if ended:
             reset_game(i, state, params, buf)
             return
@@ -229,7 +231,7 @@ def step_game(i, state, params, buf, logs, autoreset):
             log = logs[a]
 {log_lines}
             log.n += 1
-        else:
+        elif buf.masks[a]:  # an agent out of play (masks False) does not hold its game open
             done = False
     if done and autoreset == SAME_STEP:
         for a in range(a0, a0 + A):
