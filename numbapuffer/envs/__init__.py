@@ -3,6 +3,8 @@ which defines `game`) to the name in its gymnasium id, numbapuffer/<Name>-v0."""
 import importlib
 
 ENVS = {
+    "connect4": "Connect4",
+    "connect4_selfplay": "Connect4Selfplay",
     "pong": "Pong",
 }
 
