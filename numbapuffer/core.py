@@ -43,6 +43,17 @@ from numba import njit
 
 __all__ = ["Game", "Env", "rand", "rand_float", "rand_int", "seed_streams"]
 
+
+# Numba names a compiled function's symbol after its argument types, but names a record
+# type by a per-process counter. One helper compiled for two state layouts (snake's sizes) in
+# two processes could then get one symbol name for two bodies, and a process loading both
+# cached kernels ran the wrong body (a segfault). Name record types by their layout instead.
+def _record_mangling(record):
+    return "Record", (int(hashlib.sha256(record.name.encode()).hexdigest()[:15], 16),)
+
+
+numba.core.types.Record.mangling_args = property(_record_mangling)
+
 AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
 BUFFERS = ("observations", "actions", "rewards", "terminals", "truncations", "masks")
 # Below this many games the serial kernel is used: launching threads costs ~2-4 us, more
@@ -198,7 +209,7 @@ from numba import njit, prange
 from numbapuffer.core import Buffers
 {imports}
 
-A = {agents}
+A = {agents}  # record types mangled by layout (see core._record_mangling): older caches are not reused
 SAME_STEP, NEXT_STEP, DISABLED = 0, 1, 2
 # Inlined at Numba IR level: a call that LLVM does not inline passes every buffer as ~8
 # scalars, which costs half the speed of Pong.

@@ -492,6 +492,37 @@ def test_bad_autoreset_mode():
 
 
 
+LAYOUT_CHILD = textwrap.dedent('''
+    import sys
+    import numpy as np, numbapuffer as npf
+    from numbapuffer.envs import snake
+    for width in map(int, sys.argv[1:]):
+        game = snake.make_game(num_snakes=2, width=width, height=6, vision=2, max_length=6)
+        env = npf.make(game, num_envs=3, seed=0, food=2)
+        env.reset(seed=0)
+        for t in range(50):
+            env.step(np.full(6, t % 4))
+        print(int(env.observations.sum()), env.log()["n"], end=" ")
+''')
+
+
+def test_cached_kernels_of_two_state_layouts_load_into_one_process(tmp_path):
+    """One game's code (snake's) compiled for two state layouts, each cached by its own
+    process, then both loaded by a third. With numba's own symbol names for record types (a
+    per-process counter) the two cached kernels' helpers shared names and this crashed."""
+    env = dict(os.environ, NUMBAPUFFER_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run(*widths):
+        out = subprocess.run([sys.executable, "-c", LAYOUT_CHILD, *map(str, widths)], cwd=ROOT,
+                             capture_output=True, text=True, env=env)
+        assert out.returncode == 0, f"exit code {out.returncode}: {out.stderr[-2000:]}"
+        return out.stdout.split()
+
+    a, b = run(8), run(12)
+    assert a != b
+    assert run(8, 12) == a + b
+
+
 # --- several agents per game -------------------------------------------------------------
 
 @njit

@@ -6,6 +6,7 @@ ENVS = {
     "connect4": "Connect4",
     "connect4_selfplay": "Connect4Selfplay",
     "pong": "Pong",
+    "snake": "Snake",
 }
 
 
