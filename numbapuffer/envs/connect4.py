@@ -24,6 +24,10 @@ Termination: four in a row (horizontal, vertical or diagonal), a full board (dra
   lasts at most 42 moves).
 Log: episode_return, episode_length (steps, counting the other side's turns in
   self-play), win, draw, illegal (1 for an episode that ended that way, else 0).
+PettingZoo: `parallel_env()` and `env()` (AEC, by PettingZoo's conversion) give one
+  self-play game, agents player_0 and player_1, each agent's infos carrying its legal-move
+  mask as "action_mask". In the AEC form both players act in each cycle; the action of the
+  one not to move is ignored.
 """
 import numpy as np
 from gymnasium import spaces

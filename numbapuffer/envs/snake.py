@@ -25,6 +25,10 @@ Sizes fix the state record and the number of agents, so they are arguments of
 `make_game(num_snakes, width, height, vision, max_length)`; `game` has the defaults. The
 other knobs are params (PARAMS). The grid carries a border of `vision` wall cells, so an
 observation window never leaves it.
+
+PettingZoo: `parallel_env(**kwargs)` and `env(**kwargs)` (AEC) give one game, agents
+snake_0, snake_1, ..., with respawn off: a snake that dies leaves the episode for good, and
+the episode ends when every snake has died or after `max_cycles` steps.
 """
 import numpy as np
 from gymnasium import spaces
