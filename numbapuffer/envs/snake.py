@@ -2,8 +2,8 @@
 is an agent (agent k of a game is snake k).
 
 Observation: Box(0, 5, (2*vision+1, 2*vision+1), int8): the cells around the snake's head
-  (the head is the centre), row 0 upward: 0 empty, 1 food, 2 wall, 3 the snake's own body
-  or head, 4 another snake's body, 5 another snake's head.
+  (the head is the centre; row 0 is the top, the "up" side): 0 empty, 1 food, 2 wall, 3 the
+  snake's own body or head, 4 another snake's body, 5 another snake's head.
 Action: Discrete(4): 0 up, 1 down, 2 left, 3 right. A move back onto the snake's own neck
   (reversing) is ignored: the snake goes straight on.
 Order: within a step the snakes move one after another, snake 0 first, each onto the grid
