@@ -13,6 +13,8 @@ game's first agent in them: a one-agent game reads `buf.actions[a]` and writes
 `buf.rewards[a]`; agent k of a game is `a + k`. The engine owns the rest: buffers, the
 prange loop, clearing rewards and dones before each step, autoreset when all of a game's
 agents are done, episode stats, seeding, input checks and the on-disk kernel cache.
+A game's agents are all done when each is terminal, truncated or out of play (`masks`
+False: set by a game whose agents leave it, e.g. a dead snake that does not respawn).
 
 Rewards, terminals and truncations are cleared before `step`; masks are set true before
 `reset`. `step` writes the observation of the state it leaves, also when the game ends
@@ -40,6 +42,17 @@ from gymnasium.vector.utils import batch_space
 from numba import njit
 
 __all__ = ["Game", "Env", "rand", "rand_float", "rand_int", "seed_streams"]
+
+
+# Numba names a compiled function's symbol after its argument types, but names a record
+# type by a per-process counter. One helper compiled for two state layouts (snake's sizes) in
+# two processes could then get one symbol name for two bodies, and a process loading both
+# cached kernels ran the wrong body (a segfault). Name record types by their layout instead.
+def _record_mangling(record):
+    return "Record", (int(hashlib.sha256(record.name.encode()).hexdigest()[:15], 16),)
+
+
+numba.core.types.Record.mangling_args = property(_record_mangling)
 
 AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
 BUFFERS = ("observations", "actions", "rewards", "terminals", "truncations", "masks")
@@ -196,7 +209,7 @@ from numba import njit, prange
 from numbapuffer.core import Buffers
 {imports}
 
-A = {agents}
+A = {agents}  # record types mangled by layout (see core._record_mangling): older caches are not reused
 SAME_STEP, NEXT_STEP, DISABLED = 0, 1, 2
 # Inlined at Numba IR level: a call that LLVM does not inline passes every buffer as ~8
 # scalars, which costs half the speed of Pong.
@@ -210,7 +223,7 @@ def step_game(i, state, params, buf, logs, autoreset):
     if autoreset == NEXT_STEP:  # a game that ended last step is reset by this one
         ended = True
         for a in range(a0, a0 + A):
-            ended &= buf.terminals[a] | buf.truncations[a]
+            ended &= buf.terminals[a] or buf.truncations[a] or not buf.masks[a]
         if ended:
             reset_game(i, state, params, buf)
             return
@@ -229,7 +242,7 @@ def step_game(i, state, params, buf, logs, autoreset):
             log = logs[a]
 {log_lines}
             log.n += 1
-        else:
+        elif buf.masks[a]:  # an agent out of play (masks False) does not hold its game open
             done = False
     if done and autoreset == SAME_STEP:
         for a in range(a0, a0 + A):

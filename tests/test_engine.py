@@ -517,3 +517,84 @@ def test_fingerprint_is_stable_across_processes():
     names = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
              for _ in range(2)}
     assert len(names) == 1 and next(iter(names)).startswith("npf_stable_")
+
+
+LAYOUT_CHILD = textwrap.dedent('''
+    import sys
+    import numpy as np, numbapuffer as npf
+    from numbapuffer.envs import snake
+    for width in map(int, sys.argv[1:]):
+        game = snake.make_game(num_snakes=2, width=width, height=6, vision=2, max_length=6)
+        env = npf.make(game, num_envs=3, seed=0, food=2)
+        env.reset(seed=0)
+        for t in range(50):
+            env.step(np.full(6, t % 4))
+        print(int(env.observations.sum()), env.log()["n"], end=" ")
+''')
+
+
+def test_cached_kernels_of_two_state_layouts_load_into_one_process(tmp_path):
+    """One game's code (snake's) compiled for two state layouts, each cached by its own
+    process, then both loaded by a third. With numba's own symbol names for record types (a
+    per-process counter) the two cached kernels' helpers shared names and this crashed."""
+    env = dict(os.environ, NUMBAPUFFER_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run(*widths):
+        out = subprocess.run([sys.executable, "-c", LAYOUT_CHILD, *map(str, widths)], cwd=ROOT,
+                             capture_output=True, text=True, env=env)
+        assert out.returncode == 0, f"exit code {out.returncode}: {out.stderr[-2000:]}"
+        return out.stdout.split()
+
+    a, b = run(8), run(12)
+    assert a != b
+    assert run(8, 12) == a + b
+
+
+# --- several agents per game -------------------------------------------------------------
+
+@njit
+def _leave_reset(s, p, buf, a):
+    s.t = 0
+    for k in range(2):
+        buf.observations[a + k, 0] = 0
+
+
+@njit
+def _leave_step(s, p, buf, a):
+    """Action 1 takes a playing agent out of the game: terminal, then masks False."""
+    s.t += 1
+    for k in range(2):
+        if buf.masks[a + k] and buf.actions[a + k] == 1:
+            buf.terminals[a + k] = True
+            buf.rewards[a + k] = 1
+            buf.masks[a + k] = False
+        buf.observations[a + k, 0] = s.t
+
+
+LEAVE = npf.Game("leave", np.dtype([("t", np.int32)]), _leave_reset, _leave_step,
+                 spaces.Box(0, 1e9, (1,), np.float32), spaces.Discrete(2), agents=2)
+
+
+@pytest.mark.parametrize("autoreset", ["same_step", "next_step", "disabled"])
+def test_a_game_ends_when_each_agent_is_done_or_out_of_play(autoreset):
+    env = npf.Env(LEAVE, num_envs=2, seed=0, report_interval=0, autoreset=autoreset)
+    env.reset(seed=0)
+    assert env.num_agents == 4 and env.masks.all()
+    env.step([1, 0, 0, 0])  # game 0: agent 0 leaves; the game goes on
+    np.testing.assert_array_equal(env.terminals, [True, False, False, False])
+    np.testing.assert_array_equal(env.masks, [False, True, True, True])
+    env.step([0, 0, 0, 0])
+    assert env.state["t"].tolist() == [2, 2] and not env.terminals.any()
+    env.step([0, 1, 0, 0])  # game 0: the last agent in play leaves
+    np.testing.assert_array_equal(env.terminals, [False, True, False, False])
+    assert env.log() == {"episode_return": 1, "episode_length": 2, "n": 2}  # 1 and 3 steps
+    if autoreset == "same_step":
+        assert env.state["t"].tolist() == [0, 3] and env.masks.all()
+    else:
+        assert env.state["t"].tolist() == [3, 3] and env.masks.tolist() == [False, False, True, True]
+    env.step([0, 0, 0, 0])
+    if autoreset == "next_step":  # this step restarts game 0 instead of stepping it
+        assert env.state["t"].tolist() == [0, 4] and env.masks.all() and not env.terminals.any()
+    if autoreset == "disabled":
+        env.reset(mask=np.array([True, False]))
+        assert env.state["t"].tolist() == [0, 4] and env.masks.all()

@@ -5,7 +5,10 @@ import importlib
 ENVS = {
     "breakout": "Breakout",
     "cartpole": "CartPole",
+    "connect4": "Connect4",
+    "connect4_selfplay": "Connect4Selfplay",
     "pong": "Pong",
+    "snake": "Snake",
     "squared": "Squared",
 }
 

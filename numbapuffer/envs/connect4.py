@@ -1,0 +1,230 @@
+"""Connect Four on a 6x7 board, against a built-in opponent (`game`) or in self-play (`selfplay`).
+
+Board: `board[r, c]`, row 0 at the top; a piece dropped in column c lands on the lowest
+empty row. +1 is the first player's piece, -1 the second's.
+
+`game` (env id "connect4", one agent): the agent plays +1 and always moves first; after
+  each of its moves the opponent (-1) answers at once: it completes four when it can,
+  else blocks a column where the agent would complete four, else plays a random legal
+  column drawn from the game's own stream.
+`selfplay` (env id "connect4_selfplay", two agents per game): agent 0 plays +1 and moves
+  first, agent 1 plays -1. Only the agent to move acts: its `masks` entry is True, the
+  other's is False and that agent's action is ignored.
+
+Observation: Box(-1, 1, (49,), float32): entries 0..41 the board row by row from the
+  observing agent's side (+1 own piece, -1 the other side's, 0 empty); entries 42..48 the
+  legal-move mask, 1 for each column with room, given to the agent to move; all 0 for the
+  agent not to move and in the final observation of a finished game.
+Action: Discrete(7): the column to drop a piece in.
+Reward (at the end of a game, 0 before): win +1, loss -1, draw 0. A move into a full
+  column is illegal: the mover loses (-1, and +1 to the other agent in self-play), the
+  board is unchanged.
+Termination: four in a row (horizontal, vertical or diagonal), a full board (draw) or an
+  illegal move; in self-play both agents are terminal in that step. No truncation (a game
+  lasts at most 42 moves).
+Log: episode_return, episode_length (steps, counting the other side's turns in
+  self-play), win, draw, illegal (1 for an episode that ended that way, else 0).
+PettingZoo: `parallel_env()` and `env()` (AEC, by PettingZoo's conversion) give one
+  self-play game, agents player_0 and player_1, each agent's infos carrying its legal-move
+  mask as "action_mask". In the AEC form both players act in each cycle; the action of the
+  one not to move is ignored.
+"""
+import numpy as np
+from gymnasium import spaces
+from numba import njit
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from numbapuffer.core import Game, rand_int
+from numbapuffer.pettingzoo_env import ParallelEnv
+
+ROWS, COLS = 6, 7
+CELLS = ROWS * COLS
+f32 = np.float32
+
+STATE = np.dtype([
+    ("board", np.int8, (ROWS, COLS)),
+    ("heights", np.int8, (COLS,)),  # pieces in each column
+    ("moves", np.int8),             # pieces on the board
+    ("turn", np.int8),              # self-play: the agent to move (0 or 1)
+])
+
+OBSERVATION = spaces.Box(np.r_[-np.ones(CELLS), np.zeros(COLS)].astype(np.float32), np.ones(CELLS + COLS, np.float32),
+                         dtype=np.float32)
+ACTION = spaces.Discrete(COLS)
+LOG = ("win", "draw", "illegal")
+U1, U2, U6, U7, U8, U12, U14, U16 = (np.uint64(k) for k in (1, 2, 6, 7, 8, 12, 14, 16))
+
+
+@njit
+def cell(c, h):
+    """Bit of column c, height h (from the bottom) in a bitboard: bit 7c + h. Bit 6 of each
+    column stays empty, so no line wraps from one column into the next."""
+    return U1 << np.uint64(7 * c + h)
+
+
+@njit
+def bits(s, piece):
+    """The cells holding `piece`, as a bitboard."""
+    b = np.uint64(0)
+    for c in range(COLS):
+        for h in range(s.heights[c]):
+            if s.board[ROWS - 1 - h, c] == piece:
+                b |= cell(c, h)
+    return b
+
+
+@njit
+def four(b):
+    """Whether bitboard b holds four in a row: vertical, horizontal, and both diagonals."""
+    m = b & (b >> U1)
+    if m & (m >> U2):
+        return True
+    m = b & (b >> U7)
+    if m & (m >> U14):
+        return True
+    m = b & (b >> U6)
+    if m & (m >> U12):
+        return True
+    m = b & (b >> U8)
+    return (m & (m >> U16)) != 0
+
+
+@njit
+def drop(s, c, piece):
+    """Drop `piece` in column c, which has room."""
+    s.board[ROWS - 1 - s.heights[c], c] = piece
+    s.heights[c] += 1
+    s.moves += 1
+
+
+@njit
+def opponent_column(s, mine, theirs):
+    """The reply of the side whose pieces are `mine`: a column that completes four, else one
+    where the other side would complete four, else a random legal column."""
+    for b in (mine, theirs):
+        for c in range(COLS):
+            if s.heights[c] < ROWS and four(b | cell(c, s.heights[c])):
+                return c
+    legal = 0
+    for c in range(COLS):
+        legal += s.heights[c] < ROWS
+    k = rand_int(s, legal)
+    for c in range(COLS):
+        if s.heights[c] < ROWS:
+            if k == 0:
+                return c
+            k -= 1
+    return -1  # unreachable: the board is never full here
+
+
+@njit
+def observe(s, obs, piece, to_move):
+    for r in range(ROWS):
+        for c in range(COLS):
+            obs[r * COLS + c] = s.board[r, c] * piece
+    for c in range(COLS):
+        obs[CELLS + c] = f32(1) if to_move and s.heights[c] < ROWS else f32(0)
+
+
+@njit
+def clear(s):
+    for r in range(ROWS):
+        for c in range(COLS):
+            s.board[r, c] = 0
+    for c in range(COLS):
+        s.heights[c] = 0
+    s.moves = 0
+    s.turn = 0
+
+
+@njit
+def end(buf, a, result):
+    """Agent a's game ended: result +1 win, 0 draw, -1 loss, -2 loss by an illegal move."""
+    buf.terminals[a] = True
+    buf.rewards[a] = max(result, -1)
+    e = buf.episode[a]
+    e.win = 1.0 if result == 1 else 0.0
+    e.draw = 1.0 if result == 0 else 0.0
+    e.illegal = 1.0 if result == -2 else 0.0
+
+
+@njit
+def reset(s, p, buf, a):
+    clear(s)
+    observe(s, buf.observations[a], 1, True)
+
+
+@njit
+def step(s, p, buf, a):
+    c = buf.actions[a]
+    if s.heights[c] == ROWS:
+        end(buf, a, -2)
+        observe(s, buf.observations[a], 1, False)
+        return
+    agent = bits(s, 1) | cell(c, s.heights[c])
+    drop(s, c, 1)
+    if four(agent):
+        end(buf, a, 1)
+    elif s.moves == CELLS:
+        end(buf, a, 0)
+    else:
+        opponent = bits(s, -1)
+        c = opponent_column(s, opponent, agent)
+        opponent |= cell(c, s.heights[c])
+        drop(s, c, -1)
+        if four(opponent):
+            end(buf, a, -1)
+        elif s.moves == CELLS:
+            end(buf, a, 0)
+    observe(s, buf.observations[a], 1, not buf.terminals[a])
+
+
+@njit
+def selfplay_reset(s, p, buf, a):
+    clear(s)
+    buf.masks[a + 1] = False
+    observe(s, buf.observations[a], 1, True)
+    observe(s, buf.observations[a + 1], -1, False)
+
+
+@njit
+def selfplay_step(s, p, buf, a):
+    k = s.turn
+    mover, other = a + k, a + 1 - k
+    piece = 1 - 2 * k
+    c = buf.actions[mover]
+    if s.heights[c] == ROWS:
+        end(buf, mover, -2)
+        end(buf, other, 1)
+    elif four(bits(s, piece) | cell(c, s.heights[c])):
+        drop(s, c, piece)
+        end(buf, mover, 1)
+        end(buf, other, -1)
+    else:
+        drop(s, c, piece)
+        if s.moves == CELLS:
+            end(buf, mover, 0)
+            end(buf, other, 0)
+        else:
+            s.turn = 1 - k
+            buf.masks[mover] = False
+            buf.masks[other] = True
+    playing = not buf.terminals[a]
+    observe(s, buf.observations[a], 1, playing and s.turn == 0)
+    observe(s, buf.observations[a + 1], -1, playing and s.turn == 1)
+
+
+game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, log=LOG)
+selfplay = Game("connect4_selfplay", STATE, selfplay_reset, selfplay_step, OBSERVATION, ACTION, agents=2, log=LOG)
+
+
+def parallel_env(**kwargs):
+    """The self-play game as a PettingZoo ParallelEnv over one game (agents player_0, player_1;
+    infos carry each agent's `action_mask`). kwargs: max_cycles, seed, render_mode."""
+    return ParallelEnv(selfplay, agent_names=["player_0", "player_1"], action_mask=slice(CELLS, CELLS + COLS),
+                       **kwargs)
+
+
+def env(**kwargs):
+    """parallel_env(**kwargs) in PettingZoo's AEC form (PettingZoo's own conversion)."""
+    return parallel_to_aec(parallel_env(**kwargs))

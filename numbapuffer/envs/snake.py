@@ -1,0 +1,237 @@
+"""Snake, multi-agent: `num_snakes` snakes per game share a walled grid with food; each snake
+is an agent (agent k of a game is snake k).
+
+Observation: Box(0, 5, (2*vision+1, 2*vision+1), int8): the cells around the snake's head
+  (the head is the centre; row 0 is the top, the "up" side): 0 empty, 1 food, 2 wall, 3 the
+  snake's own body or head, 4 another snake's body, 5 another snake's head.
+Action: Discrete(4): 0 up, 1 down, 2 left, 3 right. A move back onto the snake's own neck
+  (reversing) is ignored: the snake goes straight on.
+Order: within a step the snakes move one after another, snake 0 first, each onto the grid
+  as the earlier ones left it. A snake that does not eat moves its tail first, so it may
+  follow its own tail (or another's that has just moved).
+Reward: `reward_food` for eating (the snake then grows by one, up to `max_length`, and new
+  food appears on a random empty cell), `reward_death` for dying, 0 otherwise.
+Termination: a snake dies when its head moves into a wall or any snake's body or head.
+  Its episode ends (terminal for that agent) and, with `respawn` (the default), it
+  reappears at once with length 1 on a random empty cell: the observation returned is that
+  of its new life, while the game goes on. Without `respawn`, a dead snake stays off the
+  grid with its `masks` entry False, and the game restarts once every snake is dead.
+  Truncation: a life is cut after `max_steps` steps (0: never), the snake then respawns
+  the same way. The whole game restarts only in a step in which all its snakes are done.
+Log: per snake life: episode_return, episode_length (steps since it spawned), score (food
+  eaten).
+
+Sizes fix the state record and the number of agents, so they are arguments of
+`make_game(num_snakes, width, height, vision, max_length)`; `game` has the defaults. The
+other knobs are params (PARAMS). The grid carries a border of `vision` wall cells, so an
+observation window never leaves it.
+
+PettingZoo: `parallel_env(**kwargs)` and `env(**kwargs)` (AEC) give one game, agents
+snake_0, snake_1, ..., with respawn off: a snake that dies leaves the episode for good, and
+the episode ends when every snake has died or after `max_cycles` steps.
+"""
+import numpy as np
+from gymnasium import spaces
+from numba import njit
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from numbapuffer.core import Game, rand_int
+from numbapuffer.pettingzoo_env import ParallelEnv
+
+f32 = np.float32
+# Grid cells: snake k's body is SNAKE + 2k, its head SNAKE + 2k + 1.
+EMPTY, FOOD, WALL, SNAKE = 0, 1, 2, 3
+# Observation cells beyond EMPTY, FOOD and WALL.
+OWN, OTHER, OTHER_HEAD = 3, 4, 5
+MAX_SNAKES = (127 - SNAKE + 1) // 2  # grid cells are int8
+UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
+DR = np.array([-1, 1, 0, 0], np.int16)
+DC = np.array([0, 0, -1, 1], np.int16)
+
+SIZES = ("num_snakes", "width", "height", "vision", "max_length")  # make_game's arguments
+PARAMS = dict(food=8, reward_food=f32(0.1), reward_death=f32(-1), max_steps=1000, respawn=True)
+
+
+@njit
+def random_empty(s, vision):
+    """A random empty cell inside the walls: a few uniform tries, then the first empty cell
+    from a random start (make_game guarantees one exists)."""
+    height, width = s.grid.shape[0] - 2 * vision, s.grid.shape[1] - 2 * vision
+    for _ in range(16):
+        r, c = vision + rand_int(s, height), vision + rand_int(s, width)
+        if s.grid[r, c] == EMPTY:
+            return r, c
+    start = rand_int(s, height * width)
+    for i in range(height * width):
+        x = (start + i) % (height * width)
+        r, c = vision + x // width, vision + x % width
+        if s.grid[r, c] == EMPTY:
+            return r, c
+    return vision, vision
+
+
+@njit
+def spawn(s, k, vision):
+    r, c = random_empty(s, vision)
+    s.head[k] = 0
+    s.body_r[k, 0] = r
+    s.body_c[k, 0] = c
+    s.length[k] = 1
+    s.age[k] = 0
+    s.grid[r, c] = SNAKE + 2 * k + 1
+
+
+@njit
+def end_life(s, p, buf, a, k, vision):
+    """Take snake k off the grid; respawn it, or leave it out of play (masks False)."""
+    max_length = s.body_r.shape[1]
+    h = s.head[k]
+    for i in range(s.length[k]):
+        j = h - i if h >= i else h - i + max_length
+        s.grid[s.body_r[k, j], s.body_c[k, j]] = EMPTY
+    if p.respawn:
+        spawn(s, k, vision)
+    else:
+        s.length[k] = 0  # body_r/body_c[k, head] still hold where it died, for its final observation
+        buf.masks[a + k] = False
+
+
+@njit
+def place_food(s, p, vision):
+    while s.num_food < p.food:
+        r, c = random_empty(s, vision)
+        s.grid[r, c] = FOOD
+        s.num_food += 1
+
+
+@njit
+def move(s, p, buf, a, k, vision):
+    max_length = s.body_r.shape[1]
+    h, n = s.head[k], s.length[k]
+    r, c = s.body_r[k, h], s.body_c[k, h]
+    act = buf.actions[a + k]
+    nr, nc = r + DR[act], c + DC[act]
+    if n > 1:
+        j = h - 1 if h > 0 else max_length - 1
+        if nr == s.body_r[k, j] and nc == s.body_c[k, j]:  # back onto its neck: straight on instead
+            nr, nc = 2 * r - nr, 2 * c - nc
+    s.age[k] += 1
+    grow = False
+    if s.grid[nr, nc] == FOOD:
+        buf.rewards[a + k] = p.reward_food
+        buf.episode[a + k].score += 1
+        s.num_food -= 1
+        grow = n < max_length
+    s.grid[r, c] = SNAKE + 2 * k  # the old head becomes body
+    if not grow:  # the tail moves on before the head arrives
+        t = h - n + 1 if h >= n - 1 else h - n + 1 + max_length
+        s.grid[s.body_r[k, t], s.body_c[k, t]] = EMPTY
+    if s.grid[nr, nc] > FOOD:  # a wall or a snake
+        buf.rewards[a + k] = p.reward_death
+        buf.terminals[a + k] = True
+        end_life(s, p, buf, a, k, vision)
+        return
+    h = h + 1 if h + 1 < max_length else 0
+    s.head[k] = h
+    s.body_r[k, h] = nr
+    s.body_c[k, h] = nc
+    s.grid[nr, nc] = SNAKE + 2 * k + 1
+    s.length[k] = n + grow
+    if p.max_steps > 0 and s.age[k] >= p.max_steps:
+        buf.truncations[a + k] = True
+        end_life(s, p, buf, a, k, vision)
+
+
+@njit
+def observe(s, k, obs, vision):
+    h = s.head[k]
+    r0, c0 = s.body_r[k, h] - vision, s.body_c[k, h] - vision
+    own = SNAKE + 2 * k
+    for i in range(obs.shape[0]):
+        for j in range(obs.shape[1]):
+            v = s.grid[r0 + i, c0 + j]
+            if v >= SNAKE:
+                v = OWN if v - own < 2 and v >= own else OTHER + ((v - SNAKE) & 1)
+            obs[i, j] = v
+
+
+@njit
+def reset(s, p, buf, a):
+    vision = (buf.observations.shape[1] - 1) // 2
+    rows, cols = s.grid.shape
+    for r in range(rows):
+        for c in range(cols):
+            inside = vision <= r < rows - vision and vision <= c < cols - vision
+            s.grid[r, c] = EMPTY if inside else WALL
+    s.num_food = 0
+    for k in range(s.length.shape[0]):
+        for i in range(s.body_r.shape[1]):  # no trace of the last game: a restarted game is a fresh one
+            s.body_r[k, i] = 0
+            s.body_c[k, i] = 0
+        spawn(s, k, vision)
+    place_food(s, p, vision)
+    for k in range(s.length.shape[0]):
+        observe(s, k, buf.observations[a + k], vision)
+
+
+@njit
+def step(s, p, buf, a):
+    vision = (buf.observations.shape[1] - 1) // 2
+    for k in range(s.length.shape[0]):
+        if s.length[k] > 0:
+            move(s, p, buf, a, k, vision)
+    place_food(s, p, vision)
+    for k in range(s.length.shape[0]):
+        if buf.masks[a + k] or buf.terminals[a + k] or buf.truncations[a + k]:
+            observe(s, k, buf.observations[a + k], vision)
+
+
+def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
+    """A snake Game of these sizes (see the module docstring)."""
+    sizes = dict(num_snakes=num_snakes, width=width, height=height, vision=vision, max_length=max_length)
+    for k, v in sizes.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"snake: {k}={v!r} must be an integer >= 1")
+    if num_snakes > MAX_SNAKES:
+        raise ValueError(f"snake: num_snakes={num_snakes} must be at most {MAX_SNAKES}")
+    if max(width, height) + 2 * vision > np.iinfo(np.int16).max:
+        raise ValueError("snake: the grid (with its border of vision cells) must be under 32768 cells a side")
+    state = np.dtype([
+        ("grid", np.int8, (height + 2 * vision, width + 2 * vision)),
+        ("body_r", np.int16, (num_snakes, max_length)),  # ring buffers of grid cells, head at `head`
+        ("body_c", np.int16, (num_snakes, max_length)),
+        ("head", np.int32, (num_snakes,)),
+        ("length", np.int32, (num_snakes,)),  # 0: out of play (dead, respawn off)
+        ("age", np.int32, (num_snakes,)),     # steps since spawning
+        ("num_food", np.int32),
+    ])
+
+    def check(p):
+        if p["food"] < 0 or p["max_steps"] < 0:
+            raise ValueError(f"snake: food={p['food']} and max_steps={p['max_steps']} must be >= 0")
+        if num_snakes * max_length + p["food"] > width * height:
+            raise ValueError(f"snake: {num_snakes} snakes of max_length {max_length} and food={p['food']} "
+                             f"do not fit a {width}x{height} grid")
+
+    side = 2 * vision + 1
+    return Game("snake", state, reset, step, observation_space=spaces.Box(0, OTHER_HEAD, (side, side), np.int8),
+                action_space=spaces.Discrete(4), agents=num_snakes, params=PARAMS, check=check, log=("score",))
+
+
+game = make_game()
+
+
+def parallel_env(max_cycles=1000, render_mode=None, seed=None, **kwargs):
+    """One game as a PettingZoo ParallelEnv, agents snake_0, snake_1, ...: a snake that dies
+    leaves the episode and does not respawn. kwargs: make_game's sizes and PARAMS but respawn."""
+    if "respawn" in kwargs:
+        raise ValueError("snake: respawn is always off in PettingZoo (an agent that is done never comes back)")
+    sizes = {k: kwargs.pop(k) for k in SIZES if k in kwargs}
+    g = make_game(**sizes)
+    return ParallelEnv(g, agent_names=[f"snake_{k}" for k in range(g.agents)], max_cycles=max_cycles,
+                       render_mode=render_mode, seed=seed, respawn=False, **kwargs)
+
+
+def env(**kwargs):
+    """parallel_env(**kwargs) in PettingZoo's AEC form (PettingZoo's own conversion)."""
+    return parallel_to_aec(parallel_env(**kwargs))

@@ -1,0 +1,124 @@
+"""PettingZoo's Parallel API over ONE game of any numbapuffer Game (agents >= 1).
+
+PettingZoo's episode model differs from the native env's. Natively a game runs forever:
+finished games restart themselves, and a multi-agent game may respawn an agent whose own
+episode ended. In PettingZoo an agent leaves `agents` in the step it is terminated or
+truncated and never comes back; the episode is over when no agent is left, and only
+`reset()` starts another. The adapter runs one native game with autoreset="disabled", so
+the engine never restarts it behind PettingZoo's back, and maps:
+
+    native (agent k of the game)        PettingZoo
+    --------------------------------    ----------------------------------------------
+    agent k                             possible_agents[k]
+    observations[k] (copied)            observations[possible_agents[k]]
+    terminals[k] / truncations[k]       terminations / truncations; the agent then
+                                        leaves `agents`
+    masks[k] False, not done            the agent stays in `agents`; its action may be
+                                        omitted and is ignored (the other player's turn)
+    step count reaching max_cycles      truncation of every agent still in `agents`
+    env.reset(seed=seed)                reset(seed=seed)
+
+A game whose agents come back after their episode ends (snake's respawn) must be built
+with that turned off (snake's `parallel_env` passes respawn=False): a finished agent must
+stay out of play. Actions are checked by the engine, as in the native env; actions for
+agents not in `agents` are an error.
+"""
+import copy
+
+import gymnasium
+import numpy as np
+import pettingzoo
+from gymnasium import spaces
+
+from numbapuffer.core import Env
+
+
+class ParallelEnv(pettingzoo.ParallelEnv):
+    """One game of `game` as a pettingzoo.ParallelEnv.
+
+    agent_names: one name per agent of the game (default agent_0, agent_1, ...).
+    max_cycles: steps after which every agent still playing is truncated.
+    action_mask: a slice of the (flat) observation holding the legal-action mask; each
+    agent's infos then carry it as "action_mask" (int8). seed: the game's stream until
+    reset(seed=...) sets another. params: the game's params.
+    """
+
+    def __init__(self, game, agent_names=None, max_cycles=1000, render_mode=None, seed=None, action_mask=None,
+                 **params):
+        names = list(agent_names) if agent_names is not None else [f"agent_{k}" for k in range(game.agents)]
+        if len(names) != game.agents or len(set(names)) != len(names):
+            raise ValueError(f"{game.name}: agent_names must be {game.agents} distinct names, got {agent_names!r}")
+        if isinstance(max_cycles, bool) or not isinstance(max_cycles, (int, np.integer)) or max_cycles < 1:
+            raise ValueError(f"{game.name}: max_cycles must be an integer >= 1, got {max_cycles!r}")
+        self.env = Env(game, num_envs=1, seed=seed, render_mode=render_mode, report_interval=0,
+                       autoreset="disabled", **params)
+        self.possible_agents = names
+        self.agents = []
+        self.max_cycles = max_cycles
+        self.render_mode = render_mode
+        self.metadata = {"name": f"{game.name}_v0", "render_modes": [], "is_parallelizable": True}
+        self.cycles = 0
+        self._index = {name: k for k, name in enumerate(names)}
+        # One space object per agent, so that seeding one agent's space leaves the others alone.
+        self._observation_spaces = {name: copy.deepcopy(game.observation_space) for name in names}
+        self._action_spaces = {name: copy.deepcopy(game.action_space) for name in names}
+        self._action_mask = action_mask
+        self._idle = _idle_action(game.action_space)
+
+    def observation_space(self, agent):
+        return self._observation_spaces[agent]
+
+    def action_space(self, agent):
+        return self._action_spaces[agent]
+
+    def reset(self, seed=None, options=None):
+        self.env.reset(seed=seed)
+        self.agents = self.possible_agents[:]
+        self.cycles = 0
+        return ({name: self.env.observations[k].copy() for name, k in self._index.items()},
+                {name: self._info(k) for name, k in self._index.items()})
+
+    def step(self, actions):
+        name = self.env.game.name
+        if not self.agents:
+            raise RuntimeError(f"{name}: no agent is left in the episode; call reset()")
+        stray = [a for a in actions if a not in self.agents]
+        if stray:
+            raise ValueError(f"{name}: actions for agents not in the episode: {stray} (agents: {self.agents})")
+        missing = [a for a in self.agents if a not in actions and self.env.masks[self._index[a]]]
+        if missing:
+            raise ValueError(f"{name}: no action for {missing}, whose turn it is")
+        values = [actions.get(a, self._idle) for a in self.possible_agents]
+        self.env.step(np.asarray(values))  # the engine checks dtype and range
+        self.cycles += 1
+        env, out_of_time = self.env, self.cycles >= self.max_cycles
+        obs, rewards, terminations, truncations, infos = {}, {}, {}, {}, {}
+        for a in self.agents:
+            k = self._index[a]
+            obs[a] = env.observations[k].copy()
+            rewards[a] = float(env.rewards[k])
+            terminations[a] = bool(env.terminals[k])
+            truncations[a] = bool(env.truncations[k]) or (out_of_time and not terminations[a])
+            infos[a] = self._info(k)
+        self.agents = [a for a in self.agents if not (terminations[a] or truncations[a])]
+        return obs, rewards, terminations, truncations, infos
+
+    def render(self):
+        gymnasium.logger.warn(f"{self.env.game.name}: render() called with render_mode=None; nothing to draw")
+
+    def close(self):
+        self.env.close()
+
+    def _info(self, k):
+        if self._action_mask is None:
+            return {}
+        return {"action_mask": self.env.observations[k][self._action_mask].astype(np.int8)}
+
+
+def _idle_action(space):
+    """A valid action for an agent whose action the game ignores."""
+    if isinstance(space, spaces.Discrete):
+        return int(space.start)
+    if isinstance(space, spaces.MultiDiscrete):
+        return np.zeros(space.shape, np.int64) if getattr(space, "start", None) is None else space.start
+    return np.clip(np.zeros(space.shape, np.float32), space.low, space.high)
