@@ -1,5 +1,6 @@
 """numbapuffer: reinforcement-learning environments in plain Python, compiled by Numba."""
 from numbapuffer import envs
+from numbapuffer.check import check_env
 from numbapuffer.core import Env, Game, rand, rand_float, rand_int
 
 
@@ -14,4 +15,4 @@ def make(env, num_envs=1, seed=None, buf=None, render_mode=None, **params):
     return Env(game, num_envs=num_envs, seed=seed, buf=buf, render_mode=render_mode, **params)
 
 
-__all__ = ["Env", "Game", "make", "list_envs", "rand", "rand_float", "rand_int"]
+__all__ = ["Env", "Game", "make", "list_envs", "check_env", "rand", "rand_float", "rand_int"]
