@@ -13,8 +13,9 @@ Start: x, x_dot, theta, theta_dot each uniform in [-0.05, 0.05), drawn from the 
 The state is float64 and integrated with explicit Euler in gymnasium's order of operations,
 so a gymnasium env set to the same state steps to the same observations.
 Log: episode_return, episode_length.
-View: 600x320 pixels, the track between the termination lines +-2.4 m. Play: left/right
-  arrows push the cart; with no key held the pushes alternate left and right.
+View: 600x320 pixels (width x height), the track between the termination lines +-2.4 m.
+  Play: left/right arrows push the cart; with no key held the pushes alternate left and
+  right.
 """
 import math
 

@@ -24,9 +24,9 @@ Termination: four in a row (horizontal, vertical or diagonal), a full board (dra
   lasts at most 42 moves).
 Log: episode_return, episode_length (steps, counting the other side's turns in
   self-play), win, draw, illegal (1 for an episode that ended that way, else 0).
-View: 448x440 pixels, the first player's pieces red, the second's yellow, a finished four
-  ringed in white. Play: keys 1-7 or a click on a column; in self-play one person plays
-  both sides.
+View: 448x464 pixels (width x height), the first player's pieces red, the second's
+  yellow, a finished four ringed in white. Play: keys 1-7 or a click on a column; in
+  self-play one person plays both sides.
 PettingZoo: `parallel_env()` and `env()` (AEC, by PettingZoo's conversion) give one
   self-play game, agents player_0 and player_1, each agent's infos carrying its legal-move
   mask as "action_mask". In the AEC form both players act in each cycle; the action of the

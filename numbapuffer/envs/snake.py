@@ -26,10 +26,11 @@ Sizes fix the state record and the number of agents, so they are arguments of
 other knobs are params (PARAMS). The grid carries a border of `vision` wall cells, so an
 observation window never leaves it.
 
-View: the grid inside its walls, one colour per snake, food red, each snake's length at the
-  top. Play: arrow keys steer snake 0 (it keeps going the way it was last steered); the
-  other snakes follow `greedy`: the move toward the nearest food among those that do not
-  die at once.
+View: the grid inside its walls (cells of 480 // max(width, height) pixels, 4 to 20;
+  488x520 pixels at the default size), one colour per snake, food red, each snake's length
+  at the top. Play: arrow keys steer snake 0 (it keeps going the way it was last steered);
+  the other snakes follow `greedy`: the move toward the nearest food among those that do
+  not die at once.
 
 PettingZoo: `parallel_env(**kwargs)` and `env(**kwargs)` (AEC) give one game, agents
 snake_0, snake_1, ..., with respawn off: a snake that dies leaves the episode for good, and

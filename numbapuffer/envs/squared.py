@@ -10,8 +10,8 @@ Termination: reaching the target; truncation after `max_steps` steps.
 Start: the agent in the centre cell, the target on any other cell, uniformly from the
   game's stream.
 Log: episode_return (the share of episodes that reached the target), episode_length.
-View: the grid (36-pixel cells at the default size), the agent blue, the target yellow.
-  Play: arrow keys.
+View: the grid (36-pixel cells, 404x432 pixels at the default size), the agent blue, the
+  target yellow. Play: arrow keys.
 """
 import numpy as np
 from gymnasium import spaces
