@@ -12,7 +12,7 @@ import numpy as np
 
 import numbapuffer as npf
 from numbapuffer.envs import snake
-from numbapuffer.render import fields
+from numbapuffer.render import Fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -56,7 +56,7 @@ def connect4_selfplay(env):
 def snake_play(env):
     for _ in range(120):  # every snake greedy
         actions = np.zeros(env.num_agents, np.int32)
-        s = fields(env.state[0].copy())
+        s = Fields(env.state[0].copy())
         snake.bots(s, None, actions, 5)
         actions[0] = snake.greedy(s, 0, 5)
         env.step(actions)

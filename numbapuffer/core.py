@@ -617,6 +617,8 @@ class Env:
         if self.render_mode is None:
             modes = " or ".join(repr(m) for m in self.game.render_modes) or "a mode (the game declares no view)"
             raise ValueError(f"{self.game.name}: render() needs render_mode={modes} when the env is made")
+        if not self._ready:
+            raise RuntimeError(f"{self.game.name}: call reset() before render()")
         i = render.game_index(self, game)
         if self._renderer is None:
             self._renderer = render.Renderer(self.game, self.params, self.render_mode)

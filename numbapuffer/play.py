@@ -17,6 +17,7 @@ from numbapuffer.render import COLORS
 
 BAR = 46         # pixels under the frame: the controls line and the status line
 GAME_OVER = 1.5  # seconds a finished game stays on screen
+MIN_WIDTH = 360  # pixels: room for the controls line under a small frame
 
 
 def parse_feed(feed, view, name):
@@ -64,7 +65,7 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
     env.reset(seed=seed)
     renderer = render.Renderer(game, env.params, "rgb_array")
     w, h = renderer.size
-    window = render.open_window((w, h + BAR), f"numbapuffer play {game.name}")
+    window = render.open_window((max(w, MIN_WIDTH), h + BAR), f"numbapuffer play {game.name}")
     pygame = renderer.pygame
     codes = {}
     for key, action in view.keys.items():
@@ -97,7 +98,7 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
                     held = []
                 elif (event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and view.click is not None
                       and event.pos[1] < h):
-                    action = view.click(event.pos[0], event.pos[1], render.fields(env.state[0].copy()),
+                    action = view.click(event.pos[0], event.pos[1], render.Fields(env.state[0].copy()),
                                         renderer.params)
                     if action is not None:
                         pressed.append(action)
@@ -109,7 +110,7 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
                     env.reset(mask=np.ones(1, np.bool_))
                     ret = 0.0
             else:
-                s = render.fields(env.state[0].copy())
+                s = render.Fields(env.state[0].copy())
                 if policy is not None:
                     actions[...] = policy(env.observations)
                     action = actions[0]
@@ -175,7 +176,7 @@ def _draw(window, renderer, env, view, clock, ret, games, shown_over):
         banner.fill((0, 0, 0, 170))
         window.blit(banner, (0, h // 2 - 28))
         render.text(window, f"game over   return {ret:+g}", (w // 2, h // 2), 30, COLORS["white"], "center")
-    window.fill(COLORS["line"], (0, h, w, 1))
+    window.fill(COLORS["line"], (0, h, window.get_width(), 1))
     render.text(window, f"{view.help}   Esc: quit" if view.help else "Esc: quit", (8, h + 7), 20, COLORS["text"])
     render.text(window, f"FPS {clock.get_fps():3.0f}   return {ret:+g}   games {games}", (8, h + 27), 20,
                 COLORS["dim"])

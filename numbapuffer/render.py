@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-__all__ = ["View", "Renderer", "record", "save", "show", "text", "COLORS"]
+__all__ = ["View", "Renderer", "Fields", "record", "save", "show", "text", "COLORS"]
 
 # One palette for every first-party game: a dark field, light text, bright pieces.
 COLORS = dict(
@@ -64,7 +64,7 @@ class View:
         self.idle, self.click, self.bots, self.help = idle, click, bots, help
 
     def frame_size(self, p):
-        """(width, height) of a frame for the params record `p` (wrapped by `fields`)."""
+        """(width, height) of a frame for the params record `p` (wrapped by `Fields`)."""
         size = self.size(p) if callable(self.size) else self.size
         if not _is_size(size):
             raise ValueError(f"View: size must be two integers > 0, got {size!r}")
@@ -76,7 +76,7 @@ def _is_size(size):
             and all(isinstance(v, (int, np.integer)) and v > 0 for v in size))
 
 
-class fields:
+class Fields:
     """One record of a structured array with its fields as attributes (`s.ball_x`), so that
     drawing code reads like game code. (numpy's own np.record lets its scalar attributes,
     such as `size` or `shape`, shadow fields of the same name.)"""
@@ -146,7 +146,7 @@ class Renderer:
     def __init__(self, game, params, mode):
         self.pygame = pygame_module()
         self.game, self.view, self.mode = game, game.view, mode
-        self.params = fields(params[0])
+        self.params = Fields(params[0])
         self.size = self.view.frame_size(self.params)
         self.surface = self.pygame.Surface(self.size)
         self.window = None
@@ -157,7 +157,7 @@ class Renderer:
         """Paint one game's record onto self.surface (a copy of the record: drawing never
         touches the running state)."""
         self.surface.fill(COLORS["background"])
-        self.view.draw(self.surface, fields(record.copy()), self.params)
+        self.view.draw(self.surface, Fields(record.copy()), self.params)
         return self.surface
 
     def frame(self, record):

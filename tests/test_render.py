@@ -12,7 +12,7 @@ import numbapuffer as npf
 from numbapuffer import render
 from numbapuffer.envs import connect4, snake
 from numbapuffer.play import play
-from numbapuffer.render import Renderer, fields
+from numbapuffer.render import Fields, Renderer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAMES = npf.list_envs()
@@ -66,6 +66,9 @@ def test_any_game_renders_and_bad_indices_are_named():
     env.reset(seed=2)
     random_steps(env, 40)
     one = npf.make("pong", num_envs=1, render_mode="rgb_array")
+    with pytest.raises(RuntimeError, match=r"pong: call reset\(\) before render\(\)"):
+        one.render()
+    one.reset()
     for i in range(3):  # game i's frame is the frame of a one-game env holding game i's state
         one.state[0] = env.state[i]
         np.testing.assert_array_equal(env.render(i), one.render())
@@ -118,13 +121,13 @@ def test_rendering_off_costs_nothing(monkeypatch):
 def test_drawing_reads_a_copy_and_cannot_write_the_state():
     env = npf.make("pong", num_envs=1, seed=0, render_mode="rgb_array")
     env.reset(seed=0)
-    s = fields(env.state[0])
+    s = Fields(env.state[0])
     assert s.paddle_yr == env.state["paddle_yr"][0]
     with pytest.raises(AttributeError, match="must not change"):
         s.paddle_yr = 0
     with pytest.raises(AttributeError, match="no field 'nope'"):
         s.nope
-    sq = fields(npf.make("squared").params[0])
+    sq = Fields(npf.make("squared").params[0])
     assert sq.size == 11  # a field named like a numpy scalar attribute still reads the field
 
 
@@ -141,6 +144,7 @@ def test_human_window_shows_game_0_and_closes():
         env.step(np.array([1, 2], np.int32))
     shown = render.to_array(window())
     twin = npf.make("pong", num_envs=1, render_mode="rgb_array")
+    twin.reset()
     twin.state[0] = env.state[0]
     np.testing.assert_array_equal(shown, twin.render())
     assert pygame().display.get_caption()[0] == "numbapuffer: pong"
@@ -230,6 +234,10 @@ def test_play_keys_reach_the_game():
     np.testing.assert_array_equal(out["trace"]["y"], [5, 5, 5])
     out = play("cartpole", max_frames=6, fps=0, seed=0, trace=["x_dot"])
     assert np.all(np.diff(np.sign(np.diff(out["trace"]["x_dot"]))) != 0)  # no key: pushes alternate
+    out = play("pong", max_frames=5, fps=0, seed=0, trace=["paddle_yr"], policy=lambda obs: np.full(len(obs), 1))
+    np.testing.assert_array_equal(out["trace"]["paddle_yr"], 285 + 8 * np.arange(1, 6))  # a policy plays instead
+    out = play(snake.make_game(num_snakes=9, width=5, height=5, max_length=2), max_frames=3, fps=0, seed=0, food=2)
+    assert out["steps"] == 3  # other sizes (a small frame, more snakes than named colours) play too
 
 
 def test_play_mouse_click_close_button_and_escape(monkeypatch):
@@ -272,7 +280,7 @@ def test_snake_bots_take_a_safe_move_toward_food():
     for step in range(30):
         actions = np.zeros(env.num_agents, np.int32)
         for g in range(env.num_envs):
-            s = fields(env.state[g].copy())
+            s = Fields(env.state[g].copy())
             row = actions[g * 4:(g + 1) * 4]
             snake.bots(s, None, row, 5)
             row[0] = snake.greedy(s, 0, 5)

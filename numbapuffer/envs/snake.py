@@ -226,9 +226,11 @@ CHECKER = (36, 39, 49)
 
 
 def snake_colors(n):
-    """n distinct, bright colours: the palette's first, then evenly spaced hues."""
+    """n distinct, bright colours: the palette's first, then evenly spaced hues away from the
+    food's red."""
     first = [COLORS[c] for c in ("blue", "green", "orange", "purple", "pink", "teal", "yellow")]
-    more = [tuple(round(255 * v) for v in colorsys.hsv_to_rgb(k / max(n, 1), 0.6, 1.0)) for k in range(n)]
+    more = [tuple(round(255 * v) for v in colorsys.hsv_to_rgb(0.06 + 0.88 * (k + 0.5) / n, 0.5, 1.0))
+            for k in range(n)]
     return (first + more)[:n]
 
 
