@@ -65,7 +65,7 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
     env.reset(seed=seed)
     renderer = render.Renderer(game, env.params, "rgb_array")
     w, h = renderer.size
-    window = render.open_window((max(w, MIN_WIDTH), h + BAR), f"numbapuffer play {game.name}")
+    window = render.open_window((max(w, MIN_WIDTH), h + BAR), f"numbapuffer play {game.name}", game.name)
     pygame = renderer.pygame
     codes = {}
     for key, action in view.keys.items():

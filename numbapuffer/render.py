@@ -127,15 +127,16 @@ def to_array(surface):
     return np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(h, w, 3).copy()
 
 
-def open_window(size, title):
-    """The pygame display window of `size`, with a clear error where no display exists."""
+def open_window(size, title, name, hint=""):
+    """The pygame display window of `size`, with a clear error (naming game `name`) where
+    no display exists."""
     pygame = pygame_module()
     try:
         pygame.display.init()
         window = pygame.display.set_mode(size)
     except pygame.error as e:
-        raise RuntimeError(f"{title}: cannot open a window ({e}); set SDL_VIDEODRIVER=dummy to run "
-                           f"headless, or use render_mode='rgb_array'") from None
+        raise RuntimeError(f"{name}: cannot open a window ({e}); set SDL_VIDEODRIVER=dummy to run without a "
+                           f"display{hint}") from None
     pygame.display.set_caption(title)
     return window
 
@@ -171,7 +172,8 @@ class Renderer:
             return
         pygame = self.pygame
         if self.window is None:
-            self.window = open_window(self.size, f"numbapuffer: {self.game.name}")
+            self.window = open_window(self.size, f"numbapuffer: {self.game.name}", self.game.name,
+                                      ", or use render_mode='rgb_array'")
             self.clock = pygame.time.Clock()
         for event in pygame.event.get():
             if event.type == pygame.QUIT:

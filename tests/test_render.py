@@ -167,6 +167,19 @@ def test_human_window_close_button():
     env.close()
 
 
+def test_no_display_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "no_such_driver")
+    env = npf.make("pong", render_mode="human")
+    with pytest.raises(RuntimeError, match="pong: cannot open a window .*SDL_VIDEODRIVER=dummy.*'rgb_array'"):
+        env.reset(seed=0)
+    with pytest.raises(RuntimeError, match="pong: cannot open a window .*SDL_VIDEODRIVER=dummy"):
+        play("pong", max_frames=1)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    env.render()  # with a display, the same env shows its game
+    assert window() is not None
+    env.close()
+
+
 def test_pettingzoo_adapter_renders():
     par = snake.parallel_env(render_mode="rgb_array", seed=0)
     par.reset(seed=0)
