@@ -1,7 +1,8 @@
 """numbapuffer: reinforcement-learning environments in plain Python, compiled by Numba."""
-from numbapuffer import envs
+from numbapuffer import envs, render
 from numbapuffer.check import check_env
 from numbapuffer.core import Env, Game, rand, rand_float, rand_int
+from numbapuffer.render import View
 
 
 def list_envs():
@@ -15,4 +16,4 @@ def make(env, num_envs=1, seed=None, buf=None, render_mode=None, **params):
     return Env(game, num_envs=num_envs, seed=seed, buf=buf, render_mode=render_mode, **params)
 
 
-__all__ = ["Env", "Game", "make", "list_envs", "check_env", "rand", "rand_float", "rand_int"]
+__all__ = ["Env", "Game", "View", "make", "list_envs", "check_env", "rand", "rand_float", "rand_int"]

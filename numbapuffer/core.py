@@ -41,6 +41,9 @@ from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 from numba import njit
 
+from numbapuffer import render
+from numbapuffer.render import View
+
 __all__ = ["Game", "Env", "rand", "rand_float", "rand_int", "seed_streams"]
 
 
@@ -122,10 +125,12 @@ class Game:
     function of the params dict that raises ValueError naming a bad value.
     log: extra per-episode log fields beyond episode_return and episode_length, which the
     engine keeps itself; the step function sets or adds to `buf.episode[agent].<field>`.
+    view: optional numbapuffer.render.View (drawing from the state record, frame size and
+    rate, keys for human play); a game with one offers render modes "human" and "rgb_array".
     """
 
     def __init__(self, name, state, reset, step, observation_space, action_space, agents=1,
-                 params=None, check=None, log=()):
+                 params=None, check=None, log=(), view=None):
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise ValueError(f"game name {name!r} must be lowercase letters, digits and _")
         state = np.dtype(state)
@@ -140,6 +145,8 @@ class Game:
             raise TypeError(f"{name}: observation_space must be a gymnasium Box")
         if not isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete, spaces.Box)):
             raise TypeError(f"{name}: action_space must be Discrete, MultiDiscrete or Box")
+        if view is not None and not isinstance(view, View):
+            raise TypeError(f"{name}: view must be a numbapuffer.render.View, got {type(view).__name__}")
         self.name = name
         self.state = np.dtype(state.descr + [("rng", np.uint64)])
         self.reset, self.step = reset, step
@@ -150,6 +157,8 @@ class Game:
         self.check = check
         self.log_fields = ("episode_return", "episode_length") + tuple(f for f in log if f not in
                                                                        ("episode_return", "episode_length"))
+        self.view = view
+        self.render_modes = ("human", "rgb_array") if view is not None else ()
 
     def __repr__(self):
         return f"Game({self.name!r})"
@@ -489,8 +498,10 @@ class Env:
                  report_interval=128, game_offset=0, autoreset="same_step", **params):
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"{game.name}: num_envs must be an integer >= 1, got {num_envs!r}")
-        if render_mode is not None:
-            raise ValueError(f"{game.name}: render_mode must be None, got {render_mode!r}")
+        if render_mode is not None and render_mode not in game.render_modes:
+            offered = ", ".join(repr(m) for m in (None,) + game.render_modes)
+            why = "" if game.render_modes else " (the game declares no view: Game(..., view=View(...)))"
+            raise ValueError(f"{game.name}: render_mode must be one of {offered}{why}, got {render_mode!r}")
         self.game = game
         self.params = game.make_params(**params)
         self.num_envs = int(num_envs)
@@ -501,6 +512,8 @@ class Env:
         self.observation_space = batch_space(game.observation_space, self.num_agents)
         self.action_space = batch_space(game.action_space, self.num_agents)
         self.render_mode = render_mode
+        self.metadata = {"render_modes": list(game.render_modes), "render_fps": game.view.fps if game.view else None}
+        self._renderer = None
         self.report_interval = report_interval
         if autoreset not in AUTORESET:
             raise ValueError(f"{game.name}: autoreset must be one of {', '.join(AUTORESET)}, got {autoreset!r}")
@@ -537,6 +550,8 @@ class Env:
         self._ready = False
         self.closed = False
         self.use_serial(self.num_envs < SERIAL_BELOW)
+        if render_mode == "human":  # as gymnasium's envs: the window follows every reset and step
+            self.reset, self.step = _shown(self, self.reset), _shown(self, self.step)
 
     def use_serial(self, serial=True):
         """Step with the serial kernel (fastest below ~100 games) or the parallel one."""
@@ -595,7 +610,27 @@ class Env:
         logs[...] = 0
         return out
 
+    def render(self, game=0):
+        """Draw game `game` (index 0 .. num_envs-1) from its state record: an (H, W, 3) uint8
+        frame with render_mode "rgb_array"; with "human", show it in the window (at most
+        render_fps frames a second) and return None."""
+        if self.render_mode is None:
+            modes = " or ".join(repr(m) for m in self.game.render_modes) or "a mode (the game declares no view)"
+            raise ValueError(f"{self.game.name}: render() needs render_mode={modes} when the env is made")
+        if not self._ready:
+            raise RuntimeError(f"{self.game.name}: call reset() before render()")
+        i = render.game_index(self, game)
+        if self._renderer is None:
+            self._renderer = render.Renderer(self.game, self.params, self.render_mode)
+        if self.render_mode == "human":
+            return self._renderer.show(self.state[i])
+        return self._renderer.frame(self.state[i])
+
     def close(self):
+        """Close the window, if any. The env itself keeps working."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
         self.closed = True
 
     def __repr__(self):
@@ -636,6 +671,17 @@ class Env:
             raise ValueError(f"{self.game.name}: reset mask must be a bool array of shape ({self.num_envs},), "
                              f"got {m.dtype} {m.shape}")
         return np.ascontiguousarray(m)
+
+
+def _shown(env, method):
+    """`method` (reset or step), then game 0 drawn in the window: only for render_mode "human",
+    so the step of any other env carries no drawing at all."""
+    def shown(*args, **kwargs):
+        out = method(*args, **kwargs)
+        env.render()
+        return out
+    shown.__doc__ = method.__doc__
+    return shown
 
 
 def _action_bounds(space):

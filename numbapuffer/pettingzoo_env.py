@@ -40,7 +40,8 @@ class ParallelEnv(pettingzoo.ParallelEnv):
     max_cycles: steps after which every agent still playing is truncated.
     action_mask: a slice of the (flat) observation holding the legal-action mask; each
     agent's infos then carry it as "action_mask" (int8). seed: the game's stream until
-    reset(seed=...) sets another. params: the game's params.
+    reset(seed=...) sets another. render_mode: None or one of the game's render modes
+    ("human", "rgb_array" for a game with a view). params: the game's params.
     """
 
     def __init__(self, game, agent_names=None, max_cycles=1000, render_mode=None, seed=None, action_mask=None,
@@ -56,7 +57,7 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         self.agents = []
         self.max_cycles = max_cycles
         self.render_mode = render_mode
-        self.metadata = {"name": f"{game.name}_v0", "render_modes": [], "is_parallelizable": True}
+        self.metadata = {"name": f"{game.name}_v0", "is_parallelizable": True, **self.env.metadata}
         self.cycles = 0
         self._index = {name: k for k, name in enumerate(names)}
         # One space object per agent, so that seeding one agent's space leaves the others alone.
@@ -104,7 +105,11 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         return obs, rewards, terminations, truncations, infos
 
     def render(self):
-        gymnasium.logger.warn(f"{self.env.game.name}: render() called with render_mode=None; nothing to draw")
+        """The game's frame (render_mode "rgb_array") or its window ("human")."""
+        if self.render_mode is None:
+            gymnasium.logger.warn(f"{self.env.game.name}: render() called with render_mode=None; nothing to draw")
+            return None
+        return self.env.render()
 
     def close(self):
         self.env.close()

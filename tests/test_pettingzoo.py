@@ -56,7 +56,8 @@ def test_max_cycles(name):
 def test_conventions():
     env = snake.parallel_env(num_snakes=3, max_cycles=50)
     assert env.possible_agents == ["snake_0", "snake_1", "snake_2"] and env.agents == []
-    assert env.metadata == {"name": "snake_v0", "render_modes": [], "is_parallelizable": True}
+    assert env.metadata == {"name": "snake_v0", "render_modes": ["human", "rgb_array"], "render_fps": 10,
+                            "is_parallelizable": True}
     assert env.render_mode is None and env.max_cycles == 50 and str(env) == "snake_v0"
     a, b = env.action_space("snake_0"), env.action_space("snake_1")
     assert a is env.action_space("snake_0") and a is not b and a == b  # cached, one object per agent
@@ -151,8 +152,8 @@ def test_bad_actions_are_named_and_leave_the_env_working():
         snake.parallel_env(max_cycles=0)
     with pytest.raises(ValueError, match="agent_names must be 2 distinct names"):
         ParallelEnv(connect4.selfplay, agent_names=["a", "a"])
-    with pytest.raises(ValueError, match="render_mode must be None"):
-        snake.parallel_env(render_mode="human")
+    with pytest.raises(ValueError, match="render_mode must be one of None, 'human', 'rgb_array'"):
+        snake.parallel_env(render_mode="ascii")
 
 
 def test_render_without_mode_warns():

@@ -22,6 +22,8 @@ Reward: the points of the bricks broken in the step: 7 in the top two rows, 4 in
 Termination: the last life is lost, or the last wall is cleared; truncation after
   `max_steps` steps (27000 steps of 4 frames: the usual Atari cap of 108000 frames).
 Log: episode_return, episode_length, score (points), walls (walls cleared).
+View: the field at its size in pixels (576x330 by default), score and lives in the strip
+  above the bricks. Play: left/right arrows.
 """
 import math
 
@@ -30,6 +32,7 @@ from gymnasium import spaces
 from numba import njit
 
 from numbapuffer.core import Game, rand_int
+from numbapuffer.render import COLORS, View, text
 
 f32 = np.float32
 ROWS, COLS = 6, 18
@@ -232,6 +235,36 @@ def step(s, p, buf, a):
     observe(s, p, buf.observations[a])
 
 
+ROW_COLORS = [COLORS[c] for c in ("red", "orange", "yellow", "green", "teal", "blue")]
+
+
+def draw(surface, s, p):
+    import pygame
+    w = int(p.width)
+    surface.fill(COLORS["field"])
+    text(surface, f"{s.score:03d}", (12, 14), 36)
+    text(surface, f"wall {min(s.walls + 1, p.boards)}/{p.boards}", (w // 2, 16), 28, COLORS["dim"], "midtop")
+    for k in range(p.lives):  # lives left as small paddles
+        color = COLORS["text"] if k < s.lives else COLORS["line"]
+        pygame.draw.rect(surface, color, (w - 16 - 26 * (p.lives - k), 20, 20, 8), border_radius=3)
+    bw, bh = p.width / COLS, float(p.brick_height)
+    for r in range(ROWS):
+        top = float(p.brick_top) + r * bh
+        for c in range(COLS):
+            if s.bricks[r, c]:
+                x0, x1 = round(c * bw), round((c + 1) * bw)
+                pygame.draw.rect(surface, ROW_COLORS[r], (x0 + 1, round(top) + 1, x1 - x0 - 2, round(bh) - 2),
+                                 border_radius=2)
+    paddle_y = p.height - p.paddle_gap - p.paddle_height
+    pygame.draw.rect(surface, COLORS["purple"], (round(s.paddle_x), round(paddle_y), round(s.paddle_width),
+                                                 round(p.paddle_height)), border_radius=3)
+    pygame.draw.rect(surface, COLORS["white"], (round(s.ball_x), round(s.ball_y), round(p.ball_width),
+                                                round(p.ball_height)), border_radius=2)
+
+
+VIEW = View(draw, size=lambda p: (int(p.width), int(p.height)), fps=15, keys={"left": LEFT, "right": RIGHT},
+            idle=STAY, help="Left/Right: move the paddle")
+
 game = Game("breakout", STATE, reset, step,
             observation_space=spaces.Box(0, 1, (8 + ROWS * COLS,), np.float32), action_space=spaces.Discrete(3),
-            params=PARAMS, check=check, log=("score", "walls"))
+            params=PARAMS, check=check, log=("score", "walls"), view=VIEW)

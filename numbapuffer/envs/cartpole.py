@@ -13,6 +13,9 @@ Start: x, x_dot, theta, theta_dot each uniform in [-0.05, 0.05), drawn from the 
 The state is float64 and integrated with explicit Euler in gymnasium's order of operations,
 so a gymnasium env set to the same state steps to the same observations.
 Log: episode_return, episode_length.
+View: 600x320 pixels (width x height), the track between the termination lines +-2.4 m.
+  Play: left/right arrows push the cart; with no key held the pushes alternate left and
+  right.
 """
 import math
 
@@ -21,6 +24,7 @@ from gymnasium import spaces
 from numba import njit
 
 from numbapuffer.core import Game, rand_float
+from numbapuffer.render import COLORS, View, text
 
 GRAVITY = 9.8
 MASS_CART = 1.0
@@ -90,6 +94,40 @@ def step(s, p, buf, a):
     observe(s, buf.observations[a])
 
 
+WIDTH, HEIGHT, TRACK_Y = 600, 320, 250
+SCALE = WIDTH / (2.4 * X_THRESHOLD)  # pixels a metre: the track shows +-1.2 times the termination line
+
+
+def draw(surface, s, p):
+    import pygame
+    import pygame.gfxdraw
+    surface.fill(COLORS["field"])
+    text(surface, f"step {s.t}", (12, 12), 28)
+    text(surface, f"angle {math.degrees(s.theta):+5.1f} deg", (WIDTH - 12, 12), 28, COLORS["dim"], "topright")
+    surface.fill(COLORS["line"], (0, TRACK_Y, WIDTH, 3))
+    for side in (-1, 1):  # the termination lines
+        x = round(WIDTH / 2 + side * X_THRESHOLD * SCALE)
+        for y in range(TRACK_Y - 60, TRACK_Y + 40, 12):
+            surface.fill(COLORS["red"], (x - 1, y, 3, 6))
+    cx, cy = WIDTH / 2 + s.x * SCALE, TRACK_Y - 14
+    pygame.draw.rect(surface, COLORS["blue"], (round(cx - 30), round(cy - 16), 60, 32), border_radius=6)
+    for dx in (-18, 18):
+        pygame.draw.circle(surface, COLORS["line"], (round(cx + dx), TRACK_Y + 2), 6)
+    length, half = 2 * LENGTH * SCALE, 5  # the pole, from the axle on top of the cart
+    ux, uy = math.sin(s.theta), -math.cos(s.theta)
+    ax, ay = cx, cy - 8
+    corners = [(ax - uy * half, ay + ux * half), (ax + uy * half, ay - ux * half),
+               (ax + uy * half + ux * length, ay - ux * half + uy * length),
+               (ax - uy * half + ux * length, ay + ux * half + uy * length)]
+    pygame.gfxdraw.filled_polygon(surface, corners, COLORS["yellow"])
+    pygame.gfxdraw.aapolygon(surface, corners, COLORS["yellow"])
+    pygame.draw.circle(surface, COLORS["yellow"], (round(ax + ux * length), round(ay + uy * length)), half)
+    pygame.draw.circle(surface, COLORS["orange"], (round(ax), round(ay)), 7)
+
+
+VIEW = View(draw, size=(WIDTH, HEIGHT), fps=50, keys={"left": 0, "right": 1}, idle=lambda s, p, last: int(s.t % 2),
+            help="Left/Right: push the cart")
+
 game = Game("cartpole", STATE, reset, step,
             observation_space=spaces.Box(-HIGH, HIGH, dtype=np.float32), action_space=spaces.Discrete(2),
-            params=dict(max_steps=500), check=check)
+            params=dict(max_steps=500), check=check, view=VIEW)

@@ -24,6 +24,9 @@ Termination: four in a row (horizontal, vertical or diagonal), a full board (dra
   lasts at most 42 moves).
 Log: episode_return, episode_length (steps, counting the other side's turns in
   self-play), win, draw, illegal (1 for an episode that ended that way, else 0).
+View: 448x464 pixels (width x height), the first player's pieces red, the second's
+  yellow, a finished four ringed in white. Play: keys 1-7 or a click on a column; in
+  self-play one person plays both sides.
 PettingZoo: `parallel_env()` and `env()` (AEC, by PettingZoo's conversion) give one
   self-play game, agents player_0 and player_1, each agent's infos carrying its legal-move
   mask as "action_mask". In the AEC form both players act in each cycle; the action of the
@@ -35,6 +38,7 @@ from numba import njit
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from numbapuffer.core import Game, rand_int
+from numbapuffer.render import COLORS, View, text
 from numbapuffer.pettingzoo_env import ParallelEnv
 
 ROWS, COLS = 6, 7
@@ -214,8 +218,59 @@ def selfplay_step(s, p, buf, a):
     observe(s, buf.observations[a + 1], -1, playing and s.turn == 1)
 
 
-game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, log=LOG)
-selfplay = Game("connect4_selfplay", STATE, selfplay_reset, selfplay_step, OBSERVATION, ACTION, agents=2, log=LOG)
+CELL, TOP = 64, 36  # pixels: a board cell, the strip of column numbers above the board
+PIECE_COLORS = {1: COLORS["red"], -1: COLORS["yellow"]}
+BOARD_COLOR = (38, 84, 190)
+
+
+def fours(board):
+    """The cells (r, c) of every four in a row on `board`."""
+    cells = set()
+    for r in range(ROWS):
+        for c in range(COLS):
+            for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+                line = [(r + k * dr, c + k * dc) for k in range(4)]
+                if all(0 <= y < ROWS and 0 <= x < COLS for y, x in line) and board[r, c] != 0 and all(
+                        board[y, x] == board[r, c] for y, x in line):
+                    cells.update(line)
+    return cells
+
+
+def draw(surface, s, p):
+    import pygame
+    for c in range(COLS):
+        text(surface, c + 1, ((c + 0.5) * CELL, TOP // 2 + 2), 28, COLORS["dim"], "center")
+    pygame.draw.rect(surface, BOARD_COLOR, (0, TOP, COLS * CELL, ROWS * CELL), border_radius=10)
+    won = fours(s.board)
+    for r in range(ROWS):
+        for c in range(COLS):
+            centre = ((c + 0.5) * CELL, TOP + (r + 0.5) * CELL)
+            piece = s.board[r, c]
+            pygame.draw.circle(surface, PIECE_COLORS.get(piece, COLORS["background"]), centre, CELL * 0.4)
+            if (r, c) in won:
+                pygame.draw.circle(surface, COLORS["white"], centre, CELL * 0.4, width=4)
+    if won:
+        piece = s.board[min(won)]
+        status, color = f"{'red' if piece == 1 else 'yellow'} wins", PIECE_COLORS[piece]
+    elif s.moves == CELLS:
+        status, color = "draw", COLORS["text"]
+    else:
+        status, color = f"{'red' if s.turn == 0 else 'yellow'} to move", PIECE_COLORS[1 - 2 * s.turn]
+    text(surface, f"move {s.moves}", (10, TOP + ROWS * CELL + 12), 26, COLORS["dim"])
+    text(surface, status, (COLS * CELL - 10, TOP + ROWS * CELL + 12), 26, color, "topright")
+
+
+def click(x, y, s, p):
+    return min(int(x // CELL), COLS - 1)
+
+
+VIEW = View(draw, size=(COLS * CELL, TOP + ROWS * CELL + 44), fps=30, keys={str(c + 1): c for c in range(COLS)},
+            idle=None, click=click, help="1-7 or click: drop a red piece")
+
+game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, log=LOG, view=VIEW)
+selfplay = Game("connect4_selfplay", STATE, selfplay_reset, selfplay_step, OBSERVATION, ACTION, agents=2, log=LOG,
+                view=View(draw, VIEW.size, VIEW.fps, VIEW.keys, idle=None, click=click,
+                          help="1-7 or click: drop a piece for the side to move"))
 
 
 def parallel_env(**kwargs):

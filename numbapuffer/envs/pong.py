@@ -7,12 +7,15 @@ Reward: +1 for returning the ball, +10 for winning a point, 0 otherwise (the las
   in a step counts).
 Termination: a side reaches `max_score` points; the game then restarts in the same step.
 Log: episode_return, episode_length, score (points the agent won).
+View: the field at its size in pixels (500x640 by default), +y drawn upward; the agent's
+  paddle blue on the right, the opponent's red on the left. Play: up/down arrows.
 """
 import numpy as np
 from gymnasium import spaces
 from numba import njit
 
 from numbapuffer.core import Game, rand_int
+from numbapuffer.render import COLORS, View, text
 
 f32 = np.float32
 HALF = f32(0.5)
@@ -128,6 +131,25 @@ def step(s, p, buf, a):
     observe(s, p, buf.observations[a])
 
 
+def draw(surface, s, p):
+    """The field, +y drawn upward (so the "up" key moves the paddle up), scores at the top."""
+    import pygame
+    w, h = int(p.width), int(p.height)
+    surface.fill(COLORS["field"])
+    for y in range(8, h, 32):  # the centre line
+        surface.fill(COLORS["line"], (w // 2 - 2, y, 4, 16))
+    text(surface, s.score_l, (w // 2 - 40, 20), 72, COLORS["red"], "topright")
+    text(surface, s.score_r, (w // 2 + 40, 20), 72, COLORS["blue"], "topleft")
+    pw, ph = int(p.paddle_width), int(p.paddle_height)
+    pygame.draw.rect(surface, COLORS["red"], (0, h - int(s.paddle_yl) - ph, pw, ph), border_radius=4)
+    pygame.draw.rect(surface, COLORS["blue"], (w - pw, h - int(s.paddle_yr) - ph, pw, ph), border_radius=4)
+    bw, bh = int(p.ball_width), int(p.ball_height)
+    pygame.draw.ellipse(surface, COLORS["yellow"], (int(s.ball_x), h - int(s.ball_y) - bh, bw, bh))
+
+
+VIEW = View(draw, size=lambda p: (int(p.width), int(p.height)), fps=60, keys={"up": 1, "down": 2}, idle=0,
+            help="Up/Down: move the blue paddle")
+
 game = Game("pong", STATE, reset, step,
             observation_space=spaces.Box(0, 1, (8,), np.float32), action_space=spaces.Discrete(3),
-            params=PARAMS, check=check, log=("score",))
+            params=PARAMS, check=check, log=("score",), view=VIEW)

@@ -26,6 +26,12 @@ Sizes fix the state record and the number of agents, so they are arguments of
 other knobs are params (PARAMS). The grid carries a border of `vision` wall cells, so an
 observation window never leaves it.
 
+View: the grid inside its walls (cells of 480 // max(width, height) pixels, 4 to 20;
+  488x520 pixels at the default size), one colour per snake, food red, each snake's length
+  at the top. Play: arrow keys steer snake 0 (it keeps going the way it was last steered);
+  the other snakes follow `greedy`: the move toward the nearest food among those that do
+  not die at once.
+
 PettingZoo: `parallel_env(**kwargs)` and `env(**kwargs)` (AEC) give one game, agents
 snake_0, snake_1, ..., with respawn off: a snake that dies leaves the episode for good, and
 the episode ends when every snake has died or after `max_cycles` steps.
@@ -35,7 +41,11 @@ from gymnasium import spaces
 from numba import njit
 from pettingzoo.utils.conversions import parallel_to_aec
 
+import colorsys
+from functools import partial
+
 from numbapuffer.core import Game, rand_int
+from numbapuffer.render import COLORS, View, text
 from numbapuffer.pettingzoo_env import ParallelEnv
 
 f32 = np.float32
@@ -186,6 +196,84 @@ def step(s, p, buf, a):
             observe(s, k, buf.observations[a + k], vision)
 
 
+def greedy(s, k, vision):
+    """Snake k's move toward the nearest food among the moves that do not die at once (any
+    move when none is safe): the built-in policy of the snakes a person does not steer."""
+    h, n = s.head[k], s.length[k]
+    if n == 0:
+        return UP
+    r, c = int(s.body_r[k, h]), int(s.body_c[k, h])
+    neck = (int(s.body_r[k, h - 1]), int(s.body_c[k, h - 1])) if n > 1 else None
+    food = np.argwhere(s.grid == FOOD)
+    best, best_key = UP, None
+    for act in (UP, DOWN, LEFT, RIGHT):
+        nr, nc = r + DR[act], c + DC[act]
+        if (nr, nc) == neck:
+            continue
+        dist = np.abs(food - (nr, nc)).sum(1).min() if len(food) else 0
+        key = (s.grid[nr, nc] > FOOD, dist)
+        if best_key is None or key < best_key:
+            best, best_key = act, key
+    return best
+
+
+def bots(s, p, actions, vision):
+    for k in range(1, len(actions)):
+        actions[k] = greedy(s, k, vision)
+
+
+CHECKER = (36, 39, 49)
+
+
+def snake_colors(n):
+    """n distinct, bright colours: the palette's first, then evenly spaced hues away from the
+    food's red."""
+    first = [COLORS[c] for c in ("blue", "green", "orange", "purple", "pink", "teal", "yellow")]
+    more = [tuple(round(255 * v) for v in colorsys.hsv_to_rgb(0.06 + 0.88 * (k + 0.5) / n, 0.5, 1.0))
+            for k in range(n)]
+    return (first + more)[:n]
+
+
+def draw(surface, s, p, vision, cell, top):
+    import pygame
+    rows, cols = s.grid.shape[0] - 2 * vision, s.grid.shape[1] - 2 * vision
+    colors = snake_colors(s.length.shape[0])
+    pygame.draw.rect(surface, COLORS["line"], (0, top, cols * cell + 8, rows * cell + 8), border_radius=6)
+    surface.fill(COLORS["field"], (4, top + 4, cols * cell, rows * cell))
+    for r in range(rows):  # a faint checkerboard, to count cells by
+        for c in range(r % 2, cols, 2):
+            surface.fill(CHECKER, (4 + c * cell, top + 4 + r * cell, cell, cell))
+
+    def box(r, c, inset=0):
+        return pygame.Rect(4 + (c - vision) * cell + inset, top + 4 + (r - vision) * cell + inset,
+                           cell - 2 * inset, cell - 2 * inset)
+
+    for r, c in np.argwhere(s.grid == FOOD):
+        pygame.draw.circle(surface, COLORS["red"], box(r, c).center, cell * 0.36)
+        pygame.draw.circle(surface, (255, 180, 180), box(r, c).move(-cell // 8, -cell // 8).center, cell * 0.1)
+    inset, radius = max(cell // 6, 1), max(cell // 4, 1)
+    max_length = s.body_r.shape[1]
+    x = 6
+    for k in range(s.length.shape[0]):
+        n, h = s.length[k], s.head[k]
+        body = [(int(s.body_r[k, (h - i) % max_length]), int(s.body_c[k, (h - i) % max_length])) for i in range(n)]
+        for i in range(n - 1, -1, -1):  # tail first, so the head is drawn on top
+            part = box(*body[i], inset)
+            if i > 0:  # join this segment to the one nearer the head
+                part = part.union(box(*body[i - 1], inset))
+            pygame.draw.rect(surface, colors[k], part, border_radius=radius)
+        if n:  # the head: a lighter square with eyes looking the way it went
+            head = box(*body[0], inset // 2)
+            pygame.draw.rect(surface, [min(255, v + 60) for v in colors[k]], head, border_radius=radius)
+            dr, dc = (body[0][0] - body[1][0], body[0][1] - body[1][1]) if n > 1 else (-1, 0)
+            for side in (-1, 1):
+                ex = head.centerx + (dc * 0.2 + side * dr * 0.22) * cell
+                ey = head.centery + (dr * 0.2 + side * dc * 0.22) * cell
+                pygame.draw.circle(surface, COLORS["background"], (ex, ey), max(cell * 0.11, 1))
+        pygame.draw.rect(surface, colors[k], (x, 9, 14, 14), border_radius=3)
+        x = text(surface, n, (x + 20, 8), 24, COLORS["text"] if n else COLORS["dim"]).right + 16
+
+
 def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
     """A snake Game of these sizes (see the module docstring)."""
     sizes = dict(num_snakes=num_snakes, width=width, height=height, vision=vision, max_length=max_length)
@@ -214,8 +302,14 @@ def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
                              f"do not fit a {width}x{height} grid")
 
     side = 2 * vision + 1
+    cell, top = max(4, min(20, 480 // max(width, height))), 32  # pixels: a grid cell, the strip of lengths
+    view = View(partial(draw, vision=vision, cell=cell, top=top), size=(width * cell + 8, top + height * cell + 8),
+                fps=10, keys={"up": UP, "down": DOWN, "left": LEFT, "right": RIGHT},
+                idle=lambda s, p, last: greedy(s, 0, vision) if last is None else last,
+                bots=partial(bots, vision=vision), help="arrows: steer the blue snake")
     return Game("snake", state, reset, step, observation_space=spaces.Box(0, OTHER_HEAD, (side, side), np.int8),
-                action_space=spaces.Discrete(4), agents=num_snakes, params=PARAMS, check=check, log=("score",))
+                action_space=spaces.Discrete(4), agents=num_snakes, params=PARAMS, check=check, log=("score",),
+                view=view)
 
 
 game = make_game()

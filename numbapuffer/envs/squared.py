@@ -10,12 +10,15 @@ Termination: reaching the target; truncation after `max_steps` steps.
 Start: the agent in the centre cell, the target on any other cell, uniformly from the
   game's stream.
 Log: episode_return (the share of episodes that reached the target), episode_length.
+View: the grid (36-pixel cells, 404x432 pixels at the default size), the agent blue, the
+  target yellow. Play: arrow keys.
 """
 import numpy as np
 from gymnasium import spaces
 from numba import njit
 
 from numbapuffer.core import Game, rand_int
+from numbapuffer.render import COLORS, View, text
 
 STAY, UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3, 4
 
@@ -73,6 +76,32 @@ def step(s, p, buf, a):
     observe(s, p, buf.observations[a])
 
 
+TOP = 32  # pixels: the strip with the step count
+
+
+def cell_size(p):
+    return max(8, min(36, 440 // p.size))
+
+
+def draw(surface, s, p):
+    import pygame
+    cell = cell_size(p)
+    text(surface, f"step {s.t}/{p.max_steps}", (8, 8), 24)
+    for r in range(p.size):
+        for c in range(p.size):
+            pygame.draw.rect(surface, COLORS["field"], (4 + c * cell + 1, TOP + r * cell + 1, cell - 2, cell - 2),
+                             border_radius=max(cell // 8, 1))
+    target = pygame.Rect(4 + s.target_x * cell, TOP + s.target_y * cell, cell, cell)
+    pygame.draw.rect(surface, COLORS["yellow"], target.inflate(-cell // 4, -cell // 4), width=max(cell // 10, 2),
+                     border_radius=max(cell // 6, 1))
+    pygame.draw.rect(surface, COLORS["yellow"], target.inflate(-cell // 2, -cell // 2), border_radius=max(cell // 10, 1))
+    agent = (4 + (s.x + 0.5) * cell, TOP + (s.y + 0.5) * cell)
+    pygame.draw.circle(surface, COLORS["blue"], agent, cell * 0.32)
+
+
+VIEW = View(draw, size=lambda p: (p.size * cell_size(p) + 8, TOP + p.size * cell_size(p) + 4), fps=8,
+            keys={"up": UP, "down": DOWN, "left": LEFT, "right": RIGHT}, idle=STAY, help="arrows: walk to the yellow square")
+
 game = Game("squared", STATE, reset, step,
             observation_space=spaces.Box(0, 1, (4,), np.float32), action_space=spaces.Discrete(5),
-            params=dict(size=11, max_steps=20), check=check)
+            params=dict(size=11, max_steps=20), check=check, view=VIEW)

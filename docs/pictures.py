@@ -1,0 +1,85 @@
+"""Make the README's pictures: one frame of each env, mid-game, as docs/<env>.png.
+
+    python docs/pictures.py
+
+Each game is played a while by a simple scripted policy (so the picture shows a game in
+progress rather than a fresh board), then game 0 is drawn with render_mode="rgb_array".
+"""
+import os
+
+import imageio.v3 as iio
+import numpy as np
+
+import numbapuffer as npf
+from numbapuffer.envs import snake
+from numbapuffer.render import Fields
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def pong(env):
+    s = env.state
+    for _ in range(1500):  # follow the ball, a little late: both sides score
+        target = s["ball_y"] + 16 - 35 + np.float32(40) * np.sign(s["ball_vy"])
+        env.step(np.where(target > s["paddle_yr"] + 4, 1, np.where(target < s["paddle_yr"] - 4, 2, 0)).astype(np.int32))
+    while not (300 < s["ball_x"][0] < 380):
+        env.step(np.zeros(1, np.int32))
+
+
+def breakout(env):
+    s = env.state
+    for _ in range(400):  # follow the ball, hitting it off-centre to aim
+        target = s["ball_x"] + 3 - 12
+        centre = s["paddle_x"] + s["paddle_width"] / 2
+        env.step(np.where(target < centre - 4, 1, np.where(target > centre + 4, 2, 0)).astype(np.int32))
+
+
+def cartpole(env):
+    for _ in range(40):  # a simple balancing rule
+        s = env.state
+        env.step(np.array([int(s["theta"][0] + 0.3 * s["theta_dot"][0] > 0.05)], np.int32))
+
+
+def connect4(env):
+    rng = np.random.default_rng(2)
+    while True:  # random legal moves until the game ends (autoreset off keeps the final board)
+        env.step(np.array([rng.choice(np.flatnonzero(env.observations[0, 42:] > 0))], np.int32))
+        if env.terminals[0]:
+            return
+
+
+def connect4_selfplay(env):
+    for column in (3, 3, 2, 4, 4, 2, 1, 5, 5):
+        env.step(np.full(2, column, np.int32))
+
+
+def snake_play(env):
+    for _ in range(120):  # every snake greedy
+        actions = np.zeros(env.num_agents, np.int32)
+        s = Fields(env.state[0].copy())
+        snake.bots(s, None, actions, 5)
+        actions[0] = snake.greedy(s, 0, 5)
+        env.step(actions)
+
+
+def squared(env):
+    for action in (2, 2, 4):
+        env.step(np.array([action], np.int32))
+
+
+PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
+         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
+
+
+def main():
+    for name in npf.list_envs():
+        env = npf.make(name, num_envs=1, seed=4, render_mode="rgb_array", autoreset="disabled")
+        env.reset(seed=4)
+        PLAYS[name](env)
+        path = os.path.join(HERE, f"{name}.png")
+        iio.imwrite(path, env.render(), optimize=True)
+        print(f"{path}: {os.path.getsize(path) // 1024} KiB")
+
+
+if __name__ == "__main__":
+    main()
