@@ -139,7 +139,7 @@ class Game:
         if "rng" in state.names:
             raise ValueError(f"{name}: state field 'rng' is reserved for the engine's random stream")
         for fn, what in ((reset, "reset"), (step, "step")):
-            if not isinstance(fn, numba.core.registry.CPUDispatcher):
+            if not isinstance(fn, numba.core.registry.CPUDispatcher) and not (numba.config.DISABLE_JIT and callable(fn)):
                 raise TypeError(f"{name}: {what} must be an @njit function")
         if not isinstance(observation_space, spaces.Box):
             raise TypeError(f"{name}: observation_space must be a gymnasium Box")
@@ -222,8 +222,8 @@ A = {agents}  # record types mangled by layout (see core._record_mangling): olde
 SAME_STEP, NEXT_STEP, DISABLED = 0, 1, 2
 # Inlined at Numba IR level: a call that LLVM does not inline passes every buffer as ~8
 # scalars, which costs half the speed of Pong.
-game_step = njit(inline="always")(_step.py_func)
-game_reset = njit(inline="always")(_reset.py_func)
+game_step = njit(inline="always")(getattr(_step, "py_func", _step))  # plain under NUMBA_DISABLE_JIT
+game_reset = njit(inline="always")(getattr(_reset, "py_func", _reset))
 
 
 @njit(inline="always")
@@ -358,8 +358,8 @@ def kernels(game):
     source = _TEMPLATE.format(
         name=game.name, agents=game.agents, cache=importable,
         imports="" if not importable else
-        f"from {game.reset.__module__} import {game.reset.py_func.__qualname__} as _reset\n"
-        f"from {game.step.__module__} import {game.step.py_func.__qualname__} as _step",
+        f"from {game.reset.__module__} import {game.reset.__qualname__} as _reset\n"
+        f"from {game.step.__module__} import {game.step.__qualname__} as _step",
         log_lines="\n".join(f"            log.{f} += e.{f}\n            e.{f} = 0" for f in game.log_fields),
         clear_lines="\n".join(f"        e.{f} = 0" for f in game.log_fields))
     fingerprint.update(source.encode())
@@ -376,7 +376,7 @@ def kernels(game):
 
 
 def _importable(fn):
-    py = fn.py_func
+    py = getattr(fn, "py_func", fn)
     module = sys.modules.get(py.__module__)
     return "." not in py.__qualname__ and module is not None and getattr(module, py.__qualname__, None) is fn
 
@@ -561,8 +561,10 @@ class Env:
         # One chunk of games per thread Numba may run; with fewer threads active, a thread
         # takes several chunks.
         self._chunks = min(self.num_envs, numba.config.NUMBA_NUM_THREADS)
-        self._buffers = (self.state, self.params, self.observations, self.actions, self.rewards,
-                         self.terminals, self.truncations, self.masks, self.episodes)
+        records = _records if numba.config.DISABLE_JIT else (lambda a: a)
+        self._buffers = (records(self.state), records(self.params), self.observations, self.actions, self.rewards,
+                         self.terminals, self.truncations, self.masks, records(self.episodes))
+        self._logs = records(self.logs)
 
     def reset(self, seed=None, mask=None):
         """Reset games (all, or where `mask` is true) and return (observations, infos).
@@ -589,7 +591,7 @@ class Env:
         if not self._ready:
             raise RuntimeError(f"{self.game.name}: call reset() before step()")
         self._write_actions(actions)
-        self._step_kernel(*self._buffers, self.logs, self._chunks, self._autoreset)
+        self._step_kernel(*self._buffers, self._logs, self._chunks, self._autoreset)
         self._steps += 1
         infos = []
         if self.report_interval and self._steps % self.report_interval == 0:
@@ -706,6 +708,21 @@ def _check_buffer(game, name, arr, shape, dtype):
         raise ValueError(f"{where} must be C-contiguous")
     if not arr.flags.writeable:
         raise ValueError(f"{where} must be writeable")
+
+
+class _Record(np.record):
+    """A record whose fields win over numpy's own attributes (`p.size`, `s.max`)."""
+
+    def __getattribute__(self, name):
+        if name in np.void.__getattribute__(self, "dtype").fields:
+            return np.record.__getitem__(self, name)
+        return np.record.__getattribute__(self, name)
+
+
+def _records(a):
+    """Under NUMBA_DISABLE_JIT the kernels run as Python and see records as game code
+    does: `s.field` reads and writes the field."""
+    return a.view(np.dtype((_Record, a.dtype)))
 
 
 def _entropy():

@@ -90,13 +90,14 @@ def test_check_env_finds_no_problem(name):
 
 THREADS_SCRIPT = textwrap.dedent("""
     import hashlib, sys, numpy as np, numbapuffer as npf
-    for name in sys.argv[1:]:
-        env = npf.make(name, num_envs=64, seed=3, report_interval=0)
+    games, steps = int(sys.argv[1]), int(sys.argv[2])
+    for name in sys.argv[3:]:
+        env = npf.make(name, num_envs=games, seed=3, report_interval=0)
         env.use_serial(False)
         env.reset(seed=3)
         env.action_space.seed(0)
         h = hashlib.sha256()
-        for _ in range(300):
+        for _ in range(steps):
             env.step(env.action_space.sample())
             for b in (env.observations, env.rewards, env.terminals, env.truncations, env.masks):
                 h.update(b.tobytes())
@@ -105,21 +106,35 @@ THREADS_SCRIPT = textwrap.dedent("""
 """)
 
 
+def run_hashes(games, steps, **environ):
+    run = subprocess.run([sys.executable, "-c", THREADS_SCRIPT, str(games), str(steps), *NAMES], capture_output=True,
+                         text=True, cwd=ROOT, env=dict(os.environ, **environ))
+    assert run.returncode == 0, run.stderr
+    return {line.split()[0]: line for line in run.stdout.splitlines()}
+
+
 @pytest.fixture(scope="module")
 def hashes_by_threads():
     """Each env's hash of 300 random steps with the parallel kernel, on 1 and on 2 threads."""
-    out = {}
-    for threads in (1, 2):
-        run = subprocess.run([sys.executable, "-c", THREADS_SCRIPT, *NAMES], capture_output=True, text=True,
-                             cwd=ROOT, env=dict(os.environ, NUMBA_NUM_THREADS=str(threads)))
-        assert run.returncode == 0, run.stderr
-        out[threads] = {line.split()[0]: line for line in run.stdout.splitlines()}
-    return out
+    return {threads: run_hashes(64, 300, NUMBA_NUM_THREADS=str(threads)) for threads in (1, 2)}
 
 
 def test_identical_on_one_and_two_threads(name, hashes_by_threads):
     one, two = hashes_by_threads[1][name], hashes_by_threads[2][name]
     assert one == two and len(one) > 64
+
+
+@pytest.fixture(scope="module")
+def hashes_with_and_without_jit():
+    """Each env's hash of 60 random steps of 8 games compiled, and run as plain Python."""
+    return {jit: run_hashes(8, 60, NUMBA_DISABLE_JIT="0" if jit else "1") for jit in (True, False)}
+
+
+def test_identical_as_plain_python(name, hashes_with_and_without_jit):
+    """NUMBA_DISABLE_JIT=1 runs the same game code by the interpreter (to debug it with pdb
+    or print): bit-identical to the compiled kernels."""
+    compiled, plain = hashes_with_and_without_jit[True][name], hashes_with_and_without_jit[False][name]
+    assert compiled == plain and len(compiled) > 64
 
 
 def bad_actions(env):
