@@ -101,9 +101,9 @@ def train_parser(sub):
                    help="an env parameter, e.g. --env-param frameskip=4 (repeatable)")
     t.add_argument("--save-interval", type=int, default=50, help="also write the checkpoint every this many updates")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    types = {"int": int, "float": float, "bool": _bool}
     for name, kind, help in _config_fields():
-        t.add_argument("--" + name.replace("_", "-"), type={"int": int, "float": float, "bool": _bool}[kind], default=None,
-                       metavar=kind.upper(), help=help)
+        t.add_argument("--" + name.replace("_", "-"), type=types[kind], default=None, metavar=kind.upper(), help=help)
 
 
 def eval_parser(sub):
@@ -136,8 +136,8 @@ def train(args):
     _, history = module.train(cfg, env=env, out=out, progress=not args.quiet, save_interval=args.save_interval)
     print(module.speed(history))
     last = [h for h in history if "episode_return" in h][-1:] or [{}]
-    print("last episodes:", _fields(last[0], skip=("step", "time", "timing", "loss", "policy_loss", "value_loss",
-                                                     "entropy", "approx_kl", "clipfrac")))
+    print("last episodes:", _fields(last[0], skip=("step", "time", "timing", "samples", "reward", "loss",
+                                                     "policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")))
     return 0
 
 

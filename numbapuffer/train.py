@@ -1,13 +1,14 @@
 """PPO on the CPU, in one file: proof that numbapuffer's envs learn.
 
-    python -m numbapuffer.cli train cartpole --total-steps 500000 --out cartpole.pt
-    python -m numbapuffer.cli eval cartpole --policy cartpole.pt
+    numbapuffer train cartpole --total-steps 200000 --out cartpole.pt
+    numbapuffer eval cartpole --policy cartpole.pt
 
 The algorithm is PPO with the usual details, after CleanRL's ppo.py: rollouts of
 `num_steps` steps from every agent at once, advantages by GAE(lambda), the clipped policy
 objective, a clipped value loss, an entropy bonus, advantages normalized per minibatch,
 the learning rate annealed linearly to 0, and gradients clipped by their global norm.
-Truncation is treated as termination (no bootstrap from the final observation).
+Truncation is treated as termination (no bootstrap from the final observation, which a
+native env's same-step autoreset has already replaced by the next episode's first one).
 
 The env is one vector of agents, met through the few names that a native numbapuffer `Env`
 and a gymnasium `VectorEnv` both have: `reset(seed=)`, `step(actions)` returning
@@ -71,7 +72,7 @@ class Config:
     layers: int = doc(2, "hidden layers in the shared trunk")
     action_mask: int = doc(0, "k > 0: the observation's last k entries are the legal-move mask of a Discrete(k) "
                               "action (1 legal); the policy never picks an illegal move")
-    threads: int = doc(1, "torch threads (the env's kernels use numba's threads between torch calls)")
+    threads: int = doc(1, "torch threads; on 2 busy cores a second one, spin-waiting, ran 20-200x slower")
 
 
 # Per-env defaults: what differs from Config's defaults. Keys are numbapuffer env ids; a
@@ -380,7 +381,7 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0):
                       **losses, **agents.log())
         history.append(record)
         bar.update(n * T)
-        bar.set_postfix_str(_summary(record, steps / elapsed), refresh=False)
+        bar.set_postfix_str(_summary(record), refresh=False)
         if out and save_interval and (update + 1) % save_interval == 0:
             save(out, policy, cfg, history)
     bar.close()
@@ -404,10 +405,9 @@ def _progress(total, enabled):
     return tqdm(total=total, unit="step", unit_scale=True, disable=not enabled, dynamic_ncols=True)
 
 
-def _summary(record, rate):
-    shown = {k: v for k, v in record.items() if k not in ("step", "time", "samples", "n", "policy_loss",
-                                                          "value_loss", "approx_kl", "clipfrac", "loss")}
-    return " ".join([f"{rate:,.0f}/s"] + [f"{k}={v:.3g}" for k, v in shown.items()])
+def _summary(record):
+    hidden = ("step", "time", "samples", "n", "policy_loss", "value_loss", "approx_kl", "clipfrac", "loss")
+    return " ".join(f"{k}={v:.3g}" for k, v in record.items() if k not in hidden)
 
 
 # ---------------------------------------------------------------------------------------

@@ -231,3 +231,24 @@ def test_cli_eval_render_says_why_it_cannot(tmp_path):
             cli.main(["eval", "squared", "--policy", str(path), "--render"])
     else:
         pytest.skip("this env renders now: rendering is checked by the rendering tests")
+
+
+def run_python(code):
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # this checkout's numbapuffer
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root)
+
+
+def test_the_core_package_and_its_command_work_without_torch():
+    # sys.modules["torch"] = None makes `import torch` fail, as on a machine without it
+    done = run_python("import sys; sys.modules['torch'] = None\n"
+                      "import numbapuffer as npf, numbapuffer.cli as cli\n"
+                      "env = npf.make('squared', num_envs=4); env.reset(seed=0)\n"
+                      "assert cli.main(['list']) == 0\n"
+                      "cli.main(['train', 'squared'])")
+    assert "squared" in done.stdout
+    assert done.returncode == 1 and "training needs torch" in done.stderr and "[train]" in done.stderr
+    done = run_python("import sys, numbapuffer, numbapuffer.cli; assert 'torch' not in sys.modules")
+    assert done.returncode == 0, done.stderr
