@@ -87,6 +87,19 @@ def test_gymnasium_vector_env_few_updates():
     assert finished and all(h["episode_return"] == h["episode_length"] for h in finished)
 
 
+def test_numbapuffer_through_gymnasium_make_vec_few_updates():
+    """The same trainer through numbapuffer's own gymnasium drop-in (NumbaVecEnv)."""
+    pytest.importorskip("numbapuffer.vector", reason="NumbaVecEnv is not in this checkout yet")
+    env = gymnasium.make_vec("numbapuffer/CartPole-v0", num_envs=8)
+    cfg = few_updates("numbapuffer/CartPole-v0", num_envs=8, num_steps=64)
+    policy, history = T.train(cfg, env=env, progress=False)
+    check_history(history, 3)
+    finished = [h for h in history if "n" in h]
+    assert finished and all(h["episode_return"] == h["episode_length"] for h in finished)
+    result = T.evaluate(policy, gymnasium.make_vec("numbapuffer/CartPole-v0", num_envs=10), seed=1)
+    assert result["n"] == 10 and result["episode_return"] == result["episode_length"] >= 8
+
+
 def test_gymnasium_restart_steps_do_not_count():
     env = gymnasium.make_vec("CartPole-v1", num_envs=4)
     agents = T.Agents(env)
