@@ -1,5 +1,6 @@
-"""The `numbapuffer` command: list envs, benchmark them, play them."""
+"""The `numbapuffer` command: list, benchmark and play envs; train and evaluate policies."""
 import argparse
+import dataclasses
 import sys
 
 import numba
@@ -16,7 +17,13 @@ def main(argv=None):
     b.add_argument("--seconds", type=float, default=2.0, help="timed seconds per measurement")
     b.add_argument("--rounds", type=int, default=5, help="timed rounds; the median is reported")
     add_play(sub)
+    train_parser(sub)
+    eval_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "train":
+        return train(args)
+    if args.command == "eval":
+        return evaluate(args)
     if args.command == "list":
         import numbapuffer
         print("\n".join(numbapuffer.list_envs()))
@@ -73,6 +80,128 @@ def play(args):
     print(f"{args.env}: {out['frames']} frames, {out['steps']} steps, {out['games']} games finished, "
           f"return {out['return']:+g}")
     print(f"final state: {fields}")
+
+# ---------------------------------------------------------------------------------------
+# train and eval (PPO in numbapuffer/train.py; torch is the optional extra `train`)
+# ---------------------------------------------------------------------------------------
+def _train_module():
+    try:
+        from numbapuffer import train as module
+    except ImportError as e:
+        sys.exit(f"numbapuffer: training needs torch and tqdm ({e}); install them with pip install -e \".[train]\"")
+    return module
+
+
+def _config_fields():
+    """Config's fields, read from train.py's source so that --help works without torch."""
+    import ast
+    import importlib.util
+    source = open(importlib.util.find_spec("numbapuffer.train").origin).read()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef) and node.name == "Config":
+            for f in node.body:
+                if isinstance(f, ast.AnnAssign) and f.target.id not in ("env", "env_params"):
+                    yield f.target.id, f.annotation.id, ast.literal_eval(f.value.args[1])
+
+
+def _bool(text):
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _param(text):
+    import ast
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(f"{text!r}: the value must be a Python number or bool") from None
+
+
+def train_parser(sub):
+    t = sub.add_parser("train", help="train a policy by PPO (numbapuffer/train.py)",
+                       description="Train a policy by PPO. Options left out take the env's defaults from "
+                                   "the table DEFAULTS in numbapuffer/train.py.")
+    t.add_argument("env", help="a numbapuffer env id, or a gymnasium id (trained through gymnasium.make_vec)")
+    t.add_argument("--out", default=None, help="checkpoint path (default: ENV.pt)")
+    t.add_argument("--env-param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                   help="an env parameter, e.g. --env-param frameskip=4 (repeatable)")
+    t.add_argument("--save-interval", type=int, default=50, help="also write the checkpoint every this many updates")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    types = {"int": int, "float": float, "bool": _bool}
+    for name, kind, help in _config_fields():
+        t.add_argument("--" + name.replace("_", "-"), type=types[kind], default=None, metavar=kind.upper(), help=help)
+
+
+def eval_parser(sub):
+    e = sub.add_parser("eval", help="play a trained (or random) policy and print its episodes' mean log",
+                       description="Play every game until it has finished one episode and print the means "
+                                   "of the env's log fields over those episodes.")
+    e.add_argument("env", help="the env id the policy was trained on")
+    g = e.add_mutually_exclusive_group(required=True)
+    g.add_argument("--policy", help="a checkpoint written by numbapuffer train")
+    g.add_argument("--random", action="store_true", help="uniformly random actions instead, for comparison")
+    e.add_argument("--episodes", type=int, default=100, help="episodes (games played at once, one each)")
+    e.add_argument("--seed", type=int, default=1, help="seed of the games (training used --seed, default 0)")
+    e.add_argument("--greedy", action="store_true", help="take the most likely action instead of sampling")
+    e.add_argument("--max-steps", type=int, default=100_000, help="stop games still unfinished after this many steps")
+    e.add_argument("--render", action="store_true", help="watch one game in a window (render_mode='human')")
+
+
+def train(args):
+    module = _train_module()
+    overrides = {name: getattr(args, name) for name, _, _ in _config_fields() if getattr(args, name) is not None}
+    if args.env_param:
+        overrides["env_params"] = dict(args.env_param)
+    try:
+        cfg = module.config(args.env, **overrides)
+        env = module.make_env(cfg)
+    except (ValueError, TypeError) as e:
+        sys.exit(f"numbapuffer train: {e}")
+    out = args.out or args.env.replace("/", "_") + ".pt"
+    print(f"numbapuffer train {cfg.env}: {cfg.total_steps:,} steps -> {out}")
+    _, history = module.train(cfg, env=env, out=out, progress=not args.quiet, save_interval=args.save_interval)
+    print(module.speed(history))
+    last = [h for h in history if "episode_return" in h][-1:] or [{}]
+    print("last episodes:", _fields(last[0], skip=("step", "time", "timing", "samples", "reward", "loss",
+                                                     "policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")))
+    return 0
+
+
+def evaluate(args):
+    module = _train_module()
+    if args.episodes < 1:
+        sys.exit("numbapuffer eval: --episodes must be >= 1")
+    if args.random:
+        policy, cfg = None, module.config(args.env)
+    else:
+        try:
+            policy, cfg, _ = module.load(args.policy)
+        except FileNotFoundError:
+            sys.exit(f"numbapuffer eval: no checkpoint at {args.policy}")
+        if cfg.env != args.env:
+            sys.exit(f"numbapuffer eval: {args.policy} was trained on {cfg.env!r}, not {args.env!r}")
+    games = 1 if args.render else args.episodes
+    try:
+        env = module.make_env(dataclasses.replace(cfg, seed=args.seed), num_envs=games,
+                              **({"render_mode": "human"} if args.render else {}))
+    except (ValueError, TypeError) as e:
+        sys.exit(f"numbapuffer eval: cannot {'render' if args.render else 'make'} {args.env}: {e}")
+    result = module.evaluate(policy, env, greedy=args.greedy, seed=args.seed, max_steps=args.max_steps,
+                             render=args.render)
+    env.close()
+    who = "random policy" if policy is None else args.policy
+    print(f"{args.env}, {who}: {_fields(result)}")
+    return 0
+
+
+def _fields(d, skip=()):
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in d.items() if k not in skip)
 
 
 if __name__ == "__main__":

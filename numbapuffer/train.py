@@ -1,0 +1,473 @@
+"""PPO on the CPU, in one file: proof that numbapuffer's envs learn.
+
+    numbapuffer train cartpole --total-steps 200000 --out cartpole.pt
+    numbapuffer eval cartpole --policy cartpole.pt
+
+The algorithm is PPO with the usual details, after CleanRL's ppo.py: rollouts of
+`num_steps` steps from every agent at once, advantages by GAE(lambda), the clipped policy
+objective, a clipped value loss, an entropy bonus, advantages normalized per minibatch,
+the learning rate annealed linearly to 0, and gradients clipped by their global norm.
+Truncation is treated as termination (no bootstrap from the final observation, which a
+native env's same-step autoreset has already replaced by the next episode's first one).
+
+The env is one vector of agents, met through the few names that a native numbapuffer `Env`
+and a gymnasium `VectorEnv` both have: `reset(seed=)`, `step(actions)` returning
+(observations, rewards, terminals, truncations, infos), `single_observation_space`,
+`single_action_space` and `num_envs` (`num_agents` where a game has several agents). The
+trainer adds what each lacks: a native env keeps its own episode log (`log()`, with the
+env's extra fields such as Pong's `score`) and says which agents are in play (`masks`);
+for a gymnasium env the trainer counts episode returns and lengths itself, and under its
+NEXT_STEP autoreset leaves out the step after each episode's end, whose action is ignored.
+The native env's buffers are read in place (torch.from_numpy) and actions are written
+straight into its `actions` buffer.
+
+Policies are MLPs with a shared trunk: Discrete and MultiDiscrete actions are sampled from
+categorical heads, Box actions from a Gaussian with a learned, state-independent std.
+torch is an optional dependency of numbapuffer (`pip install -e ".[train]"`): only this
+module imports it.
+"""
+import dataclasses
+import math
+import time
+
+import gymnasium
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+from tqdm import tqdm
+
+import numbapuffer as npf
+
+
+def doc(default, help):
+    """A Config field with its documentation (also the CLI's --help)."""
+    if isinstance(default, dict):
+        return dataclasses.field(default_factory=lambda: dict(default), metadata={"help": help})
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclasses.dataclass
+class Config:
+    env: str = doc("cartpole", "a numbapuffer env id (npf.list_envs()) or a gymnasium id for gymnasium.make_vec")
+    env_params: dict = doc({}, "keyword params of the env, e.g. {'frameskip': 4} for pong")
+    total_steps: int = doc(500_000, "agent steps to train for (all agents of all games count)")
+    num_envs: int = doc(64, "games (gymnasium: sub-envs) stepped together; agents = games x agents per game")
+    num_steps: int = doc(128, "rollout length: steps of every agent between two updates")
+    seed: int = doc(0, "seeds the env's games and torch")
+    learning_rate: float = doc(2.5e-4, "Adam's step size at the start")
+    anneal_lr: bool = doc(True, "anneal the learning rate linearly to 0 over the run")
+    gamma: float = doc(0.99, "discount factor")
+    gae_lambda: float = doc(0.95, "GAE's lambda: 0 is one-step TD, 1 Monte Carlo returns")
+    minibatch_size: int = doc(1024, "samples per gradient step (the rollout is num_envs x num_steps samples)")
+    update_epochs: int = doc(4, "passes over each rollout")
+    norm_adv: bool = doc(True, "normalize advantages to mean 0, std 1 within each minibatch")
+    clip_coef: float = doc(0.2, "PPO's clip range of the probability ratio, and of the value's change (clip_vloss)")
+    clip_vloss: bool = doc(True, "clip the value loss as PPO2 does: the worse of the clipped and unclipped errors")
+    ent_coef: float = doc(0.01, "weight of the entropy bonus")
+    vf_coef: float = doc(0.5, "weight of the value loss")
+    max_grad_norm: float = doc(0.5, "clip the global norm of the gradients to this")
+    reward_scale: float = doc(1.0, "rewards are multiplied by this before learning (a scale, not a shaping)")
+    hidden: int = doc(64, "width of the MLP's hidden layers")
+    layers: int = doc(2, "hidden layers in the shared trunk")
+    action_mask: int = doc(0, "k > 0: the observation's last k entries are the legal-move mask of a Discrete(k) "
+                              "action (1 legal); the policy never picks an illegal move")
+    threads: int = doc(1, "torch threads; on 2 busy cores a second one, spin-waiting, ran 20-200x slower")
+
+
+# Per-env defaults: what differs from Config's defaults. Keys are numbapuffer env ids; a
+# gymnasium id finds its row by its bare lowercase name (CartPole-v1 -> cartpole).
+DEFAULTS = {
+    "cartpole": dict(total_steps=200_000, num_envs=16, num_steps=128, minibatch_size=512, learning_rate=2.5e-3,
+                     reward_scale=0.1),
+    "squared": dict(total_steps=200_000, num_envs=256, num_steps=32, minibatch_size=2048, learning_rate=3e-3,
+                    gamma=0.95),
+    # pong.md's reference settings (lr, clip, coefficients, 32-step rollouts, big minibatches)
+    # on 1024 games, but with gamma 0.99 and lambda 0.95: with its 0.934 and 0.655, credit
+    # reached back ~3 steps of the ~40 a ball takes to cross, the untrained critic's noise
+    # drove the advantages and the MLP policy collapsed to one action. Rewards unscaled
+    # (scaled by 0.1 they were as small as that noise).
+    "pong": dict(total_steps=60_000_000, num_envs=1024, num_steps=32, minibatch_size=8192, update_epochs=2,
+                 learning_rate=1.2e-3, clip_coef=0.36, vf_coef=0.76, ent_coef=0.015, max_grad_norm=0.4),
+    "connect4": dict(total_steps=5_000_000, num_envs=1024, num_steps=16, minibatch_size=4096, update_epochs=2,
+                     learning_rate=1e-3, hidden=256, layers=3, action_mask=7),
+}
+
+
+def config(env, **overrides):
+    """The Config of `env`: Config's defaults, then the env's row of DEFAULTS, then `overrides`."""
+    return Config(env=env, **{**DEFAULTS.get(env.split("/")[-1].split("-v")[0].lower(), {}), **overrides})
+
+
+def make_env(cfg, num_envs=None, **kwargs):
+    """The env of `cfg`: a native numbapuffer env, or a gymnasium vector env for other ids."""
+    n = cfg.num_envs if num_envs is None else num_envs
+    if cfg.env in npf.list_envs():
+        # report_interval=0: the trainer reads env.log() itself, once per rollout
+        return npf.make(cfg.env, num_envs=n, seed=cfg.seed, report_interval=0, **kwargs, **cfg.env_params)
+    return gymnasium.make_vec(cfg.env, num_envs=n, **kwargs, **cfg.env_params)
+
+
+# ---------------------------------------------------------------------------------------
+# The policy
+# ---------------------------------------------------------------------------------------
+def layer(linear, std=math.sqrt(2)):
+    nn.init.orthogonal_(linear.weight, std)
+    nn.init.zeros_(linear.bias)
+    return linear
+
+
+class Policy(nn.Module):
+    """An MLP trunk shared by a value head and a policy head: logits of one categorical per
+    action dimension (Discrete, MultiDiscrete) or the mean of a Gaussian (Box)."""
+
+    def __init__(self, observation_space, action_space, hidden=64, layers=2, action_mask=0):
+        super().__init__()
+        self.action_space = action_space
+        sizes = [int(np.prod(observation_space.shape))] + [hidden] * layers
+        self.trunk = nn.Sequential(*[m for i in range(layers) for m in (layer(nn.Linear(sizes[i], sizes[i + 1])),
+                                                                        nn.Tanh())])
+        if isinstance(action_space, spaces.Box):
+            self.nvec = None
+            size = int(np.prod(action_space.shape))
+            self.log_std = nn.Parameter(torch.zeros(size))
+        elif isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete)):
+            nvec = [int(action_space.n)] if isinstance(action_space, spaces.Discrete) else action_space.nvec.ravel()
+            self.nvec = [int(k) for k in nvec]
+            size = sum(self.nvec)
+        else:
+            raise TypeError(f"train: action space {action_space} is not Discrete, MultiDiscrete or Box")
+        if action_mask and (self.nvec is None or len(self.nvec) != 1 or self.nvec[0] != action_mask):
+            raise ValueError(f"train: action_mask={action_mask} needs a Discrete({action_mask}) action space, "
+                             f"got {action_space}")
+        self.action_mask = action_mask
+        self.actor = layer(nn.Linear(sizes[-1], size), std=0.01)
+        self.critic = layer(nn.Linear(sizes[-1], 1), std=1.0)
+
+    def forward(self, obs):
+        """(policy head output, value) for a batch of flat float32 observations."""
+        h = self.trunk(obs)
+        out = self.actor(h)
+        if self.action_mask:  # a large negative logit, not -inf: entropy's p * log p stays 0, not NaN
+            out = out.masked_fill(obs[:, -self.action_mask:] == 0, -1e9)
+        return out, self.critic(h).squeeze(-1)
+
+    def act(self, obs, greedy=False):
+        """Sampled (or most likely) actions, their log-probabilities and the values."""
+        out, value = self(obs)
+        if self.nvec is None:
+            action = out if greedy else out + self.log_std.exp() * torch.randn_like(out)
+        else:  # Gumbel-max: the argmax of logits plus Gumbel noise is a categorical sample
+            noisy = out if greedy else out - torch.log(-torch.log(torch.rand_like(out)))
+            action = torch.stack([x.argmax(-1) for x in noisy.split(self.nvec, -1)], -1)
+        logprob, _ = self.distribution(out, action)
+        return action, logprob, value
+
+    def distribution(self, out, action):
+        """log-probabilities of `action` under the head's output `out`, and the entropies."""
+        if self.nvec is None:
+            log_std = self.log_std.expand_as(out)
+            logprob = -0.5 * ((action - out) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+            return logprob.sum(-1), (0.5 + 0.5 * math.log(2 * math.pi) + log_std).sum(-1)
+        logprob = entropy = 0
+        for k, logits in enumerate(out.split(self.nvec, -1)):
+            logp = logits.log_softmax(-1)
+            logprob = logprob + logp.gather(-1, action[:, k:k + 1]).squeeze(-1)
+            entropy = entropy - (logp.exp() * logp).sum(-1)
+        return logprob, entropy
+
+    @torch.inference_mode()
+    def predict(self, observations, greedy=False):
+        """Actions for a numpy batch of observations, as a numpy array for env.step."""
+        obs = torch.from_numpy(np.asarray(observations)).view(len(observations), -1).float()
+        return self.env_actions(self.act(obs, greedy)[0]).numpy()
+
+    def env_actions(self, action):
+        """Policy actions as the env takes them: the space's offsets, Box bounds, shapes."""
+        space = self.action_space
+        if self.nvec is None:
+            return action.clamp(torch.from_numpy(space.low.ravel()), torch.from_numpy(space.high.ravel())).view(
+                -1, *space.shape)
+        start = getattr(space, "start", None)
+        if start is not None and np.any(start):
+            action = action + torch.from_numpy(np.asarray(start).ravel())
+        return action.view(-1, *space.shape)
+
+
+# ---------------------------------------------------------------------------------------
+# Episodes of envs without a native log
+# ---------------------------------------------------------------------------------------
+class Episodes:
+    """Episode returns and lengths of an env that keeps no log (a gymnasium VectorEnv), kept
+    as the native engine keeps them: per-agent sums in `logs`, read and cleared by `log()`."""
+
+    def __init__(self, n):
+        self.running = np.zeros(n, [("episode_return", np.float64), ("episode_length", np.float64)])
+        self.logs = np.zeros(n, self.running.dtype.descr + [("n", np.float64)])
+
+    def update(self, rewards, dones, valid):
+        self.running["episode_return"] += np.where(valid, rewards, 0)
+        self.running["episode_length"] += valid
+        ended = dones & valid
+        for f in ("episode_return", "episode_length"):
+            self.logs[f][ended] += self.running[f][ended]
+            self.running[f][ended] = 0
+        self.logs["n"][ended] += 1
+
+    def log(self):
+        n = self.logs["n"].sum()
+        if n == 0:
+            return {}
+        out = {f: float(self.logs[f].sum() / n) for f in ("episode_return", "episode_length")}
+        out["n"] = int(n)
+        self.logs[...] = 0
+        return out
+
+
+class Agents:
+    """The trainer's view of an env: observations as a float32 tensor, actions written into
+    the env, and which agents' steps count (in play and not a NEXT_STEP restart)."""
+
+    def __init__(self, env):
+        self.env = env
+        self.native = isinstance(env, npf.Env)
+        if self.native:
+            # The serial kernel: the env costs a few % of the time even on one thread, while
+            # numba's parallel workers, spinning after each step, slowed torch's thread 2-20x.
+            env.use_serial(True)
+        self.n = env.num_agents if self.native else env.num_envs
+        mode = getattr(env, "metadata", {}).get("autoreset_mode")
+        if mode == gymnasium.vector.AutoresetMode.DISABLED:
+            raise ValueError("train: the env's autoreset is DISABLED; PPO needs envs that restart themselves")
+        self.next_step = mode == gymnasium.vector.AutoresetMode.NEXT_STEP
+        self.episodes = None if self.native else Episodes(self.n)
+        # the native env's actions buffer, written in place (int32 or float32)
+        self.actions = torch.from_numpy(env.actions) if self.native else None
+        self.done = np.zeros(self.n, bool)
+
+    def reset(self, seed):
+        obs, _ = self.env.reset(seed=seed)
+        self.done[:] = False
+        return self.observe(obs)
+
+    def observe(self, obs):
+        return torch.from_numpy(np.asarray(obs)).view(self.n, -1)
+
+    def valid(self):
+        """Whether each agent's next step counts: it is in play (native masks), and it is not
+        a gymnasium NEXT_STEP restart (whose action is ignored)."""
+        if self.native:
+            return torch.from_numpy(self.env.masks)
+        return torch.from_numpy(~self.done) if self.next_step else torch.ones(self.n, dtype=torch.bool)
+
+    def step(self, action):
+        valid = self.valid().numpy()
+        if self.native:
+            self.actions.view(action.shape).copy_(action)
+            obs, rewards, terminals, truncations, _ = self.env.step(self.env.actions)
+        else:
+            obs, rewards, terminals, truncations, _ = self.env.step(action.numpy())
+        np.logical_or(terminals, truncations, out=self.done)
+        if self.episodes is not None:
+            self.episodes.update(rewards, self.done, valid)
+        rewards = torch.from_numpy(np.asarray(rewards, np.float32))
+        return self.observe(obs), rewards, torch.from_numpy(self.done)
+
+    def log(self):
+        return (self.episodes or self.env).log()
+
+    def logs(self):
+        """Per-agent sums of the log fields over finished episodes (and their count n)."""
+        return self.env.logs if self.native else self.episodes.logs
+
+
+# ---------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------
+def train(cfg, env=None, out=None, progress=True, save_interval=0):
+    """Train a policy by PPO; returns (policy, history). `env` defaults to make_env(cfg);
+    `out` is the checkpoint path, written at the end (and every `save_interval` updates).
+    history: one dict per update (step, time, losses, the episode log of that rollout)."""
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    own_env = env is None
+    env = make_env(cfg) if own_env else env
+    agents = Agents(env)
+    n, T = agents.n, cfg.num_steps
+    policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers, cfg.action_mask)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate, eps=1e-5)
+
+    obs_size = int(np.prod(env.single_observation_space.shape))
+    discrete = policy.nvec is not None
+    act_size = len(policy.nvec) if discrete else policy.log_std.numel()
+    obs = torch.zeros(T, n, obs_size)
+    actions = torch.zeros(T, n, act_size, dtype=torch.int64 if discrete else torch.float32)
+    logprobs, rewards, values = torch.zeros(T, n), torch.zeros(T, n), torch.zeros(T, n)
+    dones, valid = torch.zeros(T, n, dtype=torch.bool), torch.zeros(T, n, dtype=torch.bool)
+
+    updates = max(1, cfg.total_steps // (n * T))
+    history, timer = [], dict(env=0.0, act=0.0, learn=0.0)
+    next_obs, next_done = agents.reset(cfg.seed), torch.zeros(n, dtype=torch.bool)
+    start = time.perf_counter()
+    bar = _progress(updates * n * T, progress)
+    for update in range(updates):
+        if cfg.anneal_lr:
+            optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1 - update / updates)
+
+        # Rollout: T steps of every agent, the policy acting on the env's own buffers.
+        with torch.inference_mode():
+            for t in range(T):
+                tick = time.perf_counter()
+                obs[t] = next_obs
+                dones[t] = next_done
+                valid[t] = agents.valid()
+                action, logprobs[t], values[t] = policy.act(obs[t])
+                actions[t] = action
+                env_action = policy.env_actions(action)
+                tock = time.perf_counter()
+                next_obs, rewards[t], next_done = agents.step(env_action)
+                timer["act"] += tock - tick
+                timer["env"] += time.perf_counter() - tock
+            tick = time.perf_counter()
+            next_value = policy(next_obs.float())[1]
+            # GAE: dones[t] marks obs[t] as the first of a new episode (the previous one ended)
+            advantages, last = torch.zeros(T, n), torch.zeros(n)
+            for t in reversed(range(T)):
+                not_done = ~(next_done if t == T - 1 else dones[t + 1])
+                following = next_value if t == T - 1 else values[t + 1]
+                delta = rewards[t] * cfg.reward_scale + cfg.gamma * following * not_done - values[t]
+                advantages[t] = last = delta + cfg.gamma * cfg.gae_lambda * not_done * last
+            returns = advantages + values
+
+        # Learn: the steps that count, in shuffled minibatches.
+        keep = valid.view(-1).nonzero().squeeze(1)
+        b_obs, b_actions = obs.view(-1, obs_size)[keep], actions.view(-1, act_size)[keep]
+        b_logprobs, b_adv = logprobs.view(-1)[keep], advantages.view(-1)[keep]
+        b_returns, b_values = returns.view(-1)[keep], values.view(-1)[keep]
+        stats = []
+        for epoch in range(cfg.update_epochs):
+            order = torch.randperm(len(keep))
+            for i in order.split(cfg.minibatch_size):
+                head, value = policy(b_obs[i])
+                logprob, entropy = policy.distribution(head, b_actions[i])
+                log_ratio = logprob - b_logprobs[i]
+                ratio = log_ratio.exp()
+                adv = b_adv[i]
+                if cfg.norm_adv and len(i) > 1:
+                    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+                v_loss = (value - b_returns[i]) ** 2
+                if cfg.clip_vloss:
+                    clipped = b_values[i] + (value - b_values[i]).clamp(-cfg.clip_coef, cfg.clip_coef)
+                    v_loss = torch.max(v_loss, (clipped - b_returns[i]) ** 2)
+                v_loss = 0.5 * v_loss.mean()
+                entropy = entropy.mean()
+                loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+                optimizer.step()
+                with torch.no_grad():  # approximate KL, (r - 1) - log r: Schulman's low-variance estimator
+                    stats.append(torch.stack([pg_loss, v_loss, entropy, ((ratio - 1) - log_ratio).mean(),
+                                              ((ratio - 1).abs() > cfg.clip_coef).float().mean()]))
+        timer["learn"] += time.perf_counter() - tick
+
+        losses = dict(zip(("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac"),
+                          torch.stack(stats).mean(0).tolist()))
+        steps, elapsed = (update + 1) * n * T, time.perf_counter() - start
+        loss = losses["policy_loss"] + cfg.vf_coef * losses["value_loss"] - cfg.ent_coef * losses["entropy"]
+        # samples: the agent steps that counted; reward: their mean reward
+        record = dict(step=steps, time=elapsed, samples=len(keep), reward=float(rewards[valid].mean()), loss=loss,
+                      **losses, **agents.log())
+        history.append(record)
+        bar.update(n * T)
+        bar.set_postfix_str(_summary(record), refresh=False)
+        if out and save_interval and (update + 1) % save_interval == 0:
+            save(out, policy, cfg, history)
+    bar.close()
+    history[-1]["timing"] = dict(wall=time.perf_counter() - start, **timer)
+    if out:
+        save(out, policy, cfg, history)
+    if own_env:
+        env.close()
+    return policy, history
+
+
+def speed(history):
+    """One line on where a run's time went: overall steps/s, and the env's share."""
+    steps, t = history[-1]["step"], history[-1]["timing"]
+    return (f"{steps:,} steps in {t['wall']:.1f} s: {steps / t['wall']:,.0f} steps/s overall; env.step "
+            f"{steps / max(t['env'], 1e-9):,.0f} steps/s ({t['env'] / t['wall']:.0%} of the time), acting "
+            f"{t['act'] / t['wall']:.0%}, learning {t['learn'] / t['wall']:.0%}")
+
+
+def _progress(total, enabled):
+    return tqdm(total=total, unit="step", unit_scale=True, disable=not enabled, dynamic_ncols=True)
+
+
+def _summary(record):
+    hidden = ("step", "time", "samples", "n", "policy_loss", "value_loss", "approx_kl", "clipfrac", "loss")
+    return " ".join(f"{k}={v:.3g}" for k, v in record.items() if k not in hidden)
+
+
+# ---------------------------------------------------------------------------------------
+# Checkpoints and evaluation
+# ---------------------------------------------------------------------------------------
+def save(path, policy, cfg, history=()):
+    """A checkpoint: the policy's weights, the Config (env id, env params, hyperparameters)
+    and the training history."""
+    torch.save(dict(policy=policy.state_dict(), config=dataclasses.asdict(cfg), history=list(history)), path)
+
+
+def load(path):
+    """(policy, cfg, history) from a checkpoint written by save()."""
+    ck = torch.load(path, weights_only=True)
+    cfg = Config(**ck["config"])
+    env = make_env(cfg, num_envs=1)
+    policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers, cfg.action_mask)
+    env.close()
+    policy.load_state_dict(ck["policy"])
+    return policy, cfg, ck["history"]
+
+
+def evaluate(policy, env, greedy=False, seed=0, max_steps=100_000, render=False):
+    """Play until each of the env's agents has finished one episode (or `max_steps` steps
+    passed); returns the means of the log fields over those first episodes, their count
+    "n" and "unfinished" (agents still in their first episode at the cap). The first episode
+    of every agent counts, so long episodes weigh as much as short ones. `policy` None
+    plays uniformly random actions from the action space."""
+    agents = Agents(env)
+    obs = agents.reset(seed)
+    agents.log()  # clears the sums of episodes finished before
+    space = env.single_action_space
+    rng = np.random.default_rng(seed)
+    first = np.zeros_like(agents.logs())
+    finished = np.zeros(agents.n, bool)
+    with torch.inference_mode():
+        for _ in range(max_steps):
+            if policy is None:
+                action = _random_actions(space, agents.n, rng)
+            else:
+                action = policy.env_actions(policy.act(obs.float(), greedy)[0])
+            obs, _, done = agents.step(action)
+            if render:
+                env.render()
+            ended = done.numpy() & ~finished
+            if ended.any():
+                first[ended] = agents.logs()[ended]
+                finished |= ended
+                if finished.all():
+                    break
+    if not finished.any():
+        return dict(n=0, unfinished=int(agents.n))
+    out = {f: float(first[f][finished].mean()) for f in first.dtype.names if f != "n"}
+    return dict(out, n=int(finished.sum()), unfinished=int((~finished).sum()))
+
+
+def _random_actions(space, n, rng):
+    if isinstance(space, spaces.Discrete):
+        return torch.from_numpy(rng.integers(space.start, space.start + space.n, n))
+    if isinstance(space, spaces.MultiDiscrete):
+        start = np.zeros_like(space.nvec) if getattr(space, "start", None) is None else space.start
+        return torch.from_numpy(start + (rng.random((n, *space.shape)) * space.nvec).astype(np.int64))
+    return torch.from_numpy(rng.uniform(space.low, space.high, (n, *space.shape)).astype(np.float32))
