@@ -1,5 +1,5 @@
 """numbapuffer: reinforcement-learning environments in plain Python, compiled by Numba."""
-from numbapuffer import envs, render
+from numbapuffer import envs, render  # noqa: F401  (npf.render.record, npf.render.show)
 from numbapuffer.check import check_env
 from numbapuffer.core import Env, Game, rand, rand_float, rand_int
 from numbapuffer.render import View

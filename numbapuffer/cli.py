@@ -62,15 +62,27 @@ def add_play(sub):
                         'Down for 30 ("none:N": no key)')
     p.add_argument("--fps", type=float, default=None, help="frames per second (default: the game's; 0: unlimited)")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--policy", default=None, metavar="PATH",
+                   help="a checkpoint written by `numbapuffer train` plays instead of the keyboard")
     p.add_argument("--trace", default="", metavar="FIELDS",
                    help="print these scalar state fields of the game (comma-separated) after every frame")
 
 
 def play(args):
     from numbapuffer.play import play as play_game
+    policy, params = None, {}
+    if args.policy:
+        module = _train_module()
+        try:
+            net, cfg, _ = module.load(args.policy)
+        except FileNotFoundError:
+            sys.exit(f"numbapuffer play: no checkpoint at {args.policy}")
+        if cfg.env != args.env:
+            sys.exit(f"numbapuffer play: {args.policy} was trained on {cfg.env!r}, not {args.env!r}")
+        policy, params = net.predict, dict(cfg.env_params)
     try:
         out = play_game(args.env, max_frames=args.max_frames, keys=args.keys, fps=args.fps, seed=args.seed,
-                        trace=[f for f in args.trace.split(",") if f])
+                        policy=policy, trace=[f for f in args.trace.split(",") if f], **params)
     except (ValueError, RuntimeError) as e:
         sys.exit(f"numbapuffer play: {e}")
     for t in range(out["frames"]) if out["trace"] else ():
@@ -192,8 +204,7 @@ def evaluate(args):
                               **({"render_mode": "human"} if args.render else {}))
     except (ValueError, TypeError) as e:
         sys.exit(f"numbapuffer eval: cannot {'render' if args.render else 'make'} {args.env}: {e}")
-    result = module.evaluate(policy, env, greedy=args.greedy, seed=args.seed, max_steps=args.max_steps,
-                             render=args.render)
+    result = module.evaluate(policy, env, greedy=args.greedy, seed=args.seed, max_steps=args.max_steps)
     env.close()
     who = "random policy" if policy is None else args.policy
     print(f"{args.env}, {who}: {_fields(result)}")

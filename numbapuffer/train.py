@@ -180,7 +180,8 @@ class Policy(nn.Module):
     def predict(self, observations, greedy=False):
         """Actions for a numpy batch of observations, as a numpy array for env.step."""
         obs = torch.from_numpy(np.asarray(observations)).view(len(observations), -1).float()
-        return self.env_actions(self.act(obs, greedy)[0]).numpy()
+        with torch.inference_mode():
+            return self.env_actions(self.act(obs, greedy)[0]).numpy()
 
     def env_actions(self, action):
         """Policy actions as the env takes them: the space's offsets, Box bounds, shapes."""
@@ -430,12 +431,13 @@ def load(path):
     return policy, cfg, ck["history"]
 
 
-def evaluate(policy, env, greedy=False, seed=0, max_steps=100_000, render=False):
+def evaluate(policy, env, greedy=False, seed=0, max_steps=100_000):
     """Play until each of the env's agents has finished one episode (or `max_steps` steps
     passed); returns the means of the log fields over those first episodes, their count
     "n" and "unfinished" (agents still in their first episode at the cap). The first episode
     of every agent counts, so long episodes weigh as much as short ones. `policy` None
-    plays uniformly random actions from the action space."""
+    plays uniformly random actions from the action space. An env made with
+    render_mode="human" draws each step itself."""
     agents = Agents(env)
     obs = agents.reset(seed)
     agents.log()  # clears the sums of episodes finished before
@@ -450,8 +452,6 @@ def evaluate(policy, env, greedy=False, seed=0, max_steps=100_000, render=False)
             else:
                 action = policy.env_actions(policy.act(obs.float(), greedy)[0])
             obs, _, done = agents.step(action)
-            if render:
-                env.render()
             ended = done.numpy() & ~finished
             if ended.any():
                 first[ended] = agents.logs()[ended]
