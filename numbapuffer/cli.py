@@ -72,13 +72,7 @@ def play(args):
     from numbapuffer.play import play as play_game
     policy, params = None, {}
     if args.policy:
-        module = _train_module()
-        try:
-            net, cfg, _ = module.load(args.policy)
-        except FileNotFoundError:
-            sys.exit(f"numbapuffer play: no checkpoint at {args.policy}")
-        if cfg.env != args.env:
-            sys.exit(f"numbapuffer play: {args.policy} was trained on {cfg.env!r}, not {args.env!r}")
+        net, cfg = _load_policy("play", _train_module(), args.policy, args.env)
         policy, params = net.predict, dict(cfg.env_params)
     try:
         out = play_game(args.env, max_frames=args.max_frames, keys=args.keys, fps=args.fps, seed=args.seed,
@@ -192,12 +186,7 @@ def evaluate(args):
     if args.random:
         policy, cfg = None, module.config(args.env)
     else:
-        try:
-            policy, cfg, _ = module.load(args.policy)
-        except FileNotFoundError:
-            sys.exit(f"numbapuffer eval: no checkpoint at {args.policy}")
-        if cfg.env != args.env:
-            sys.exit(f"numbapuffer eval: {args.policy} was trained on {cfg.env!r}, not {args.env!r}")
+        policy, cfg = _load_policy("eval", module, args.policy, args.env)
     games = 1 if args.render else args.episodes
     try:
         env = module.make_env(dataclasses.replace(cfg, seed=args.seed), num_envs=games,
@@ -209,6 +198,17 @@ def evaluate(args):
     who = "random policy" if policy is None else args.policy
     print(f"{args.env}, {who}: {_fields(result)}")
     return 0
+
+
+def _load_policy(command, module, path, env):
+    """(policy, config) of the checkpoint at `path`, which must have been trained on `env`."""
+    try:
+        policy, cfg, _ = module.load(path)
+    except FileNotFoundError:
+        sys.exit(f"numbapuffer {command}: no checkpoint at {path}")
+    if cfg.env != env:
+        sys.exit(f"numbapuffer {command}: {path} was trained on {cfg.env!r}, not {env!r}")
+    return policy, cfg
 
 
 def _fields(d, skip=()):
