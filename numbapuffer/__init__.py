@@ -1,6 +1,7 @@
 """numbapuffer: reinforcement-learning environments in plain Python, compiled by Numba."""
-from numbapuffer import envs
+from numbapuffer import envs, vector
 from numbapuffer.core import Env, Game, rand, rand_float, rand_int
+from numbapuffer.vector import NumbaVecEnv
 
 
 def list_envs():
@@ -14,4 +15,6 @@ def make(env, num_envs=1, seed=None, buf=None, render_mode=None, **params):
     return Env(game, num_envs=num_envs, seed=seed, buf=buf, render_mode=render_mode, **params)
 
 
-__all__ = ["Env", "Game", "make", "list_envs", "rand", "rand_float", "rand_int"]
+vector.register()  # numbapuffer/<Name>-v0 for gymnasium.make_vec
+
+__all__ = ["Env", "Game", "NumbaVecEnv", "make", "list_envs", "rand", "rand_float", "rand_int", "vector"]

@@ -15,12 +15,21 @@ def main(argv=None):
     b.add_argument("--threads", type=int, default=None, help="numba threads (default: all cores)")
     b.add_argument("--seconds", type=float, default=2.0, help="timed seconds per measurement")
     b.add_argument("--rounds", type=int, default=5, help="timed rounds; the median is reported")
+    v = sub.add_parser("bench-vec", help="steps/s of the vector backends and NumbaVecEnv vs the native env")
+    v.add_argument("env", nargs="?", default="pong")
+    v.add_argument("--num-envs", type=int, default=8192, help="games for the backends")
+    v.add_argument("--num-workers", type=int, default=2, help="multiprocessing workers")
+    v.add_argument("--gym-num-envs", type=int, default=4096, help="games for NumbaVecEnv vs native")
+    v.add_argument("--seconds", type=float, default=0.5, help="timed seconds per round and case")
+    v.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the median is reported")
     args = parser.parse_args(argv)
     if args.command == "list":
         import numbapuffer
         print("\n".join(numbapuffer.list_envs()))
     elif args.command == "bench":
         bench(args)
+    elif args.command == "bench-vec":
+        bench_vec(args)
     return 0
 
 
@@ -38,6 +47,22 @@ def bench(args):
         rate, _ = env_rate(env, args.seconds, args.rounds)
         print(f"{n:>9} {rate:>14,.0f} {env.num_agents / rate * 1e6:>9.2f}", flush=True)
         env.close()
+    print(machine())
+
+
+def bench_vec(args):
+    from numbapuffer.bench import machine, vector_rates
+    print(f"numbapuffer bench-vec {args.env}: median of {args.rounds} interleaved rounds of {args.seconds:g} s")
+    rates = vector_rates(args.env, args.num_envs, args.num_workers, args.gym_num_envs, args.seconds, args.rounds)
+    names = list(rates)
+    print(f"{'':<44} {'steps/s':>14} {'vs native':>9}")
+    for name in names[:3]:
+        print(f"{name + f', {args.num_envs} games' if name == 'native' else name:<44} {rates[name]:>14,.0f} "
+              f"{rates[name] / rates['native']:>9.2f}")
+    native, gym = rates[names[3]], rates[names[4]]
+    for name in names[3:]:
+        print(f"{name:<44} {rates[name]:>14,.0f} {rates[name] / native:>9.2f}")
+    print(f"NumbaVecEnv per-step overhead over the native env: {(native / gym - 1) * 100:.1f}%")
     print(machine())
 
 
