@@ -549,12 +549,14 @@ def _shutdown(procs, conns, shm):
 
 
 def _game_ref(game):
-    """How a worker finds `game`: by module and attribute when it is one (so the worker
-    uses the same @njit functions and the on-disk kernel cache), else the Game pickled."""
+    """How a worker finds `game`: by module and attribute when it is one that a worker can
+    import (so it uses the same @njit functions and the on-disk kernel cache), else the
+    Game pickled whole (a game from a notebook or `python -c`: compiled in each worker)."""
     module = sys.modules.get(game.step.py_func.__module__)
-    for attr, value in vars(module or {}).items():
-        if value is game:
-            return (module.__name__, attr)
+    if module is not None and (module.__name__ != "__main__" or getattr(module, "__file__", None)):
+        for attr, value in vars(module).items():
+            if value is game:
+                return (module.__name__, attr)
     return game
 
 
