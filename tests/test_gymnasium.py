@@ -31,6 +31,16 @@ def counting(mode, limits=(2, 3, 3), **params):
     return env
 
 
+def started(mode):
+    """counting(mode), reset and stepped once, as every table begins."""
+    env = counting(mode)
+    assert env.metadata["autoreset_mode"] == mode
+    obs, info = env.reset()
+    assert np.all(obs[:, 0] == [0, 0, 0]) and info == {}
+    check_step(env, [1, 2, 3], [1, 1, 1], [1, 2, 3], [False, False, False], {})
+    return env
+
+
 def check_step(env, actions, obs, rewards, terminations, infos=None, truncations=(False, False, False)):
     o, r, te, tr, info = env.step(np.array(actions))
     assert o.shape == (3, 1) and r.shape == te.shape == tr.shape == (3,)
@@ -54,11 +64,7 @@ def log_info(ended, returns, lengths):
 # --- step tables, after gymnasium's tests/vector/test_autoreset_mode.py ----------------------
 
 def test_next_step_table():
-    env = counting(NEXT)
-    assert env.metadata["autoreset_mode"] == NEXT
-    obs, info = env.reset()
-    assert np.all(obs[:, 0] == [0, 0, 0]) and info == {}
-    check_step(env, [1, 2, 3], [1, 1, 1], [1, 2, 3], [False, False, False], {})
+    env = started(NEXT)
     check_step(env, [1, 2, 3], [2, 2, 2], [1, 2, 3], [True, False, False], log_info([1, 0, 0], 2, 2))
     check_step(env, [1, 2, 3], [0, 3, 3], [0, 2, 3], [False, True, True], log_info([0, 1, 1], [0, 6, 9], 3))
     check_step(env, [1, 2, 3], [1, 0, 0], [1, 0, 0], [False, False, False], {})
@@ -66,11 +72,7 @@ def test_next_step_table():
 
 
 def test_same_step_table():
-    env = counting(SAME)
-    assert env.metadata["autoreset_mode"] == SAME
-    obs, info = env.reset()
-    assert np.all(obs[:, 0] == [0, 0, 0]) and info == {}
-    check_step(env, [1, 2, 3], [1, 1, 1], [1, 2, 3], [False, False, False], {})
+    env = started(SAME)
     info = check_step(env, [1, 2, 3], [0, 2, 2], [1, 2, 3], [True, False, False])
     ended = np.array([True, False, False])
     assert data_equivalence(info, {"final_obs": np.array([np.array([2], np.float32), None, None], object),
@@ -84,11 +86,7 @@ def test_same_step_table():
 
 
 def test_disabled_table():
-    env = counting(DISABLED)
-    assert env.metadata["autoreset_mode"] == DISABLED
-    obs, info = env.reset()
-    assert np.all(obs[:, 0] == [0, 0, 0]) and info == {}
-    check_step(env, [1, 2, 3], [1, 1, 1], [1, 2, 3], [False, False, False], {})
+    env = started(DISABLED)
     _, _, terminations, _, _ = env.step(np.array([1, 2, 3]))
     obs, info = env.reset(options={"reset_mask": terminations})
     assert np.all(obs[:, 0] == [0, 2, 2]) and info == {}
