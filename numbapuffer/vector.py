@@ -351,7 +351,9 @@ class Multiprocessing(_Vec):
                 or batch % per or num_envs % batch:
             raise ValueError(f"batch_size ({batch_size!r}) must divide num_envs ({num_envs}) and be a multiple "
                              f"of the games per worker ({per})")
-        threads = max(1, cores // num_workers) if threads_per_worker is None else threads_per_worker
+        threads = threads_per_worker
+        if threads is None:
+            threads = min(max(1, cores // num_workers), numba.config.NUMBA_NUM_THREADS)
         if not isinstance(threads, (int, np.integer)) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
             raise ValueError(f"threads_per_worker must be 1..{numba.config.NUMBA_NUM_THREADS}, got {threads!r}")
         if not timeout > 0:
@@ -368,6 +370,7 @@ class Multiprocessing(_Vec):
         self._busy = [False] * num_workers
         self._logs = [None] * num_workers
         self._error = None
+        self._started = False
 
         layout, size = _layout(specs)
         self._shm = shared_memory.SharedMemory(f"npf_{os.getpid()}_{secrets.token_hex(6)}", create=True, size=size)
@@ -390,6 +393,7 @@ class Multiprocessing(_Vec):
             self._conns.append(parent)
             self._busy[w] = True
         self._drain()  # each worker answers once its env is built
+        self._started = True
 
     # -- the interface --------------------------------------------------------------------
     def async_reset(self, seed=None):
@@ -499,6 +503,9 @@ class Multiprocessing(_Vec):
             cause = f"killed by signal {signal.Signals(-code).name}"
         else:
             cause = f"exited with code {code}"
+        if not self._started:  # e.g. a script without the main guard, which spawn re-runs
+            cause += (" while starting (its traceback is above; a script that starts workers needs "
+                      "`if __name__ == \"__main__\":`)")
         return f"{self._worker_name(w)} died: {cause}"
 
     def _fail(self, message):

@@ -314,3 +314,12 @@ def test_interpreter_exit_cleans_up():
     name, *pids = out.stdout.split()
     assert not os.path.exists(f"/dev/shm/{name}") and not any(alive(int(p)) for p in pids)
     assert "leaked" not in out.stderr and "Exception" not in out.stderr
+
+
+def test_a_script_without_the_main_guard_is_told_why(tmp_path):
+    script = tmp_path / "unguarded.py"
+    script.write_text('import numbapuffer as npf\nvec = npf.vector.make("pong", 4, "multiprocessing", num_workers=2)\n')
+    out = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": ROOT})
+    assert out.returncode == 1
+    assert "died: exited with code 1 while starting" in out.stderr and '`if __name__ == "__main__":`' in out.stderr
