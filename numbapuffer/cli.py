@@ -20,6 +20,7 @@ def main(argv=None):
     v.add_argument("--num-envs", type=int, default=8192, help="games for the backends")
     v.add_argument("--num-workers", type=int, default=2, help="multiprocessing workers")
     v.add_argument("--gym-num-envs", type=int, default=4096, help="games for NumbaVecEnv vs native")
+    v.add_argument("--threads", type=int, default=None, help="numba threads in this process (default: all cores)")
     v.add_argument("--seconds", type=float, default=0.5, help="timed seconds per round and case")
     v.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the median is reported")
     args = parser.parse_args(argv)
@@ -36,10 +37,7 @@ def main(argv=None):
 def bench(args):
     import numbapuffer as npf
     from numbapuffer.bench import env_rate, machine
-    if args.threads is not None:
-        if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
-            sys.exit(f"--threads must be 1..{numba.config.NUMBA_NUM_THREADS}")
-        numba.set_num_threads(args.threads)
+    set_threads(args.threads)
     print(f"numbapuffer bench {args.env}: {args.seconds:g} s per figure, median of {args.rounds} rounds")
     print(f"{'num_envs':>9} {'steps/s':>14} {'us/step':>9}")
     for n in args.num_envs:
@@ -50,8 +48,16 @@ def bench(args):
     print(machine())
 
 
+def set_threads(threads):
+    if threads is not None:
+        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            sys.exit(f"--threads must be 1..{numba.config.NUMBA_NUM_THREADS}")
+        numba.set_num_threads(threads)
+
+
 def bench_vec(args):
     from numbapuffer.bench import machine, vector_rates
+    set_threads(args.threads)
     print(f"numbapuffer bench-vec {args.env}: median of {args.rounds} interleaved rounds of {args.seconds:g} s")
     rates = vector_rates(args.env, args.num_envs, args.num_workers, args.gym_num_envs, args.seconds, args.rounds)
     names = list(rates)

@@ -323,3 +323,13 @@ def test_a_script_without_the_main_guard_is_told_why(tmp_path):
                          env={**os.environ, "PYTHONPATH": ROOT})
     assert out.returncode == 1
     assert "died: exited with code 1 while starting" in out.stderr and '`if __name__ == "__main__":`' in out.stderr
+
+
+def test_bench_vec_command_reports_every_case():
+    out = subprocess.run([sys.executable, "-m", "numbapuffer.cli", "bench-vec", "--num-envs", "64", "--gym-num-envs",
+                          "32", "--seconds", "0.01", "--rounds", "1"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "PYTHONPATH": ROOT})
+    assert out.returncode == 0, out.stderr
+    for row in ("native, 64 games", "multiprocessing 2 workers, sync", "multiprocessing 2 workers, async batch 32",
+                "native env, 32 games", "NumbaVecEnv, 32 games", "per-step overhead over the native env"):
+        assert row in out.stdout
