@@ -40,7 +40,6 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
-from numba import njit
 
 from numbapuffer import envs
 from numbapuffer.core import Env, Game, _action_bounds, buffer_specs, write_actions
@@ -614,40 +613,6 @@ def _worker(conn, ref, offset, games, seed, params, shm_name, layout, size, thre
 # ---------------------------------------------------------------------------------------
 # The gymnasium drop-in
 # ---------------------------------------------------------------------------------------
-@njit(cache=True)
-def _episodes_ended(terminals, truncations, terminal_words, truncation_words, logs, seen, stats, ended, last):
-    """Find the games whose episode ended in this step and write that episode's log fields
-    into `stats` (fields x games; 0 elsewhere) and `ended`; return how many.
-
-    An episode's fields are the growth of the env's running log sums (`logs`, games x
-    (fields..., n)) since the sums `seen` last time. The done flags are scanned 8 at a time
-    (`*_words`: the bool buffers viewed as uint64), which makes a step where few games end
-    cost well under a microsecond at 4096 games. `last` holds the games written last time
-    (count in last[-1]), cleared first so that the arrays can be reused."""
-    n, k = logs.shape[0], logs.shape[1] - 1
-    for t in range(last[n]):
-        i = last[t]
-        ended[i] = False
-        for j in range(k):
-            stats[j, i] = 0.0
-    m = 0
-    for w in range(terminal_words.shape[0] + 1):
-        if w < terminal_words.shape[0] and not (terminal_words[w] | truncation_words[w]):
-            continue
-        for i in range(8 * w, min(8 * w + 8, n)):  # the last "word" is the tail, n % 8 games
-            # n grew: the engine logged an episode (an ended game waiting under DISABLED has not)
-            if (terminals[i] or truncations[i]) and logs[i, k] != seen[i, k]:
-                ended[i] = True
-                for j in range(k):
-                    stats[j, i] = logs[i, j] - seen[i, j]
-                    seen[i, j] = logs[i, j]
-                seen[i, k] = logs[i, k]
-                last[m] = i
-                m += 1
-    last[n] = m
-    return m
-
-
 class NumbaVecEnv(gymnasium.vector.VectorEnv):
     """A gymnasium vector env over one native env of `num_envs` single-agent games.
 
@@ -656,15 +621,21 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
     observation comes at once; infos hold "final_obs" and "final_info"), or DISABLED
     (ended games stay ended until reset(options={"reset_mask": mask})).
 
-    As in the native env, observations, rewards, terminations, truncations and info arrays
-    are the env's buffers, overwritten by the next step: copy what you keep. Infos carry the
-    native episode stats under "log" ({field: array}, mask "_log") in the step an episode
-    ends; "episode" stays free for gymnasium's RecordEpisodeStatistics. reset(seed=int)
-    gives game i the stream (seed, i); a list gives one seed per game.
+    As in the native env, the arrays returned are the env's buffers, overwritten by the
+    next step: copy what you keep. reset(seed=int) gives game i the stream (seed, i); a list
+    gives one seed per game.
+
+    The native log reaches infos as the native env's step reports it, every
+    `report_interval` steps: infos["log"] holds, per game, the means of the log fields over
+    the episodes it finished since the last report and their count "n" (mask "_log": the
+    games that finished any); "episode" stays free for RecordEpisodeStatistics. log() gives
+    the same sums aggregated over games; each clears them. Per-episode stats need a pass over
+    every game's flags after each step, which costs more than the rest of this layer: use
+    RecordEpisodeStatistics for those.
     """
 
     def __init__(self, env, num_envs=1, seed=None, autoreset_mode=AutoresetMode.NEXT_STEP, render_mode=None,
-                 **params):
+                 report_interval=128, **params):
         game = _game(env)
         if game.agents != 1:
             raise ValueError(f"{game.name} has {game.agents} agents per game; NumbaVecEnv is for single-agent "
@@ -684,14 +655,9 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
                          "render_fps": meta.get("render_fps")}
         self.render_mode = render_mode
         self.autoreset_mode = mode
-        n, fields = self.num_envs, game.log_fields
-        self._stats = np.zeros((len(fields), n))
-        self._ended = np.zeros(n, np.bool_)
-        self._log_info = dict(zip(fields, self._stats))
-        words = n // 8 * 8
-        self._scan = (e.terminals, e.truncations, e.terminals[:words].view(np.uint64),
-                      e.truncations[:words].view(np.uint64), e.logs.view(np.float64).reshape(n, len(fields) + 1),
-                      np.zeros((n, len(fields) + 1)), self._stats, self._ended, np.zeros(n + 1, np.int64))
+        self.report_interval = report_interval
+        self._same_step = mode == AutoresetMode.SAME_STEP
+        self._steps = 0
 
     def reset(self, *, seed=None, options=None):
         mask = None
@@ -706,22 +672,34 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
 
     def step(self, actions):
         obs, rewards, terminations, truncations, _ = self.env.step(actions)
-        if not _episodes_ended(*self._scan):
-            return obs, rewards, terminations, truncations, {}
-        infos = {"log": self._log_info, "_log": self._ended}
-        if self.autoreset_mode == AutoresetMode.SAME_STEP:
-            ended = self._ended.copy()
-            final = np.full(self.num_envs, None, object)
-            for i in np.flatnonzero(ended):
-                final[i] = obs[i].copy()
-            infos.update(final_obs=final, _final_obs=ended, final_info={}, _final_info=ended)
-            rewards, terminations, truncations = rewards.copy(), terminations.copy(), truncations.copy()
-            self.env.reset(mask=ended)  # clears the ended games' buffers: copied above
+        self._steps += 1
+        infos = {}
+        if self.report_interval and self._steps % self.report_interval == 0:
+            infos = self._log_infos()
+        if self._same_step:
+            ended = terminations | truncations
+            if ended.any():
+                final = np.full(self.num_envs, None, object)
+                for i in np.flatnonzero(ended):
+                    final[i] = obs[i].copy()
+                infos.update(final_obs=final, _final_obs=ended, final_info={}, _final_info=ended)
+                rewards, terminations, truncations = rewards.copy(), terminations.copy(), truncations.copy()
+                self.env.reset(mask=ended)  # clears the ended games' buffers: copied above
         return obs, rewards, terminations, truncations, infos
 
+    def _log_infos(self):
+        logs = self.env.logs
+        n = logs["n"].copy()
+        ended = n > 0
+        if not ended.any():
+            return {}
+        info = {f: np.divide(logs[f], n, out=np.zeros(self.num_envs), where=ended) for f in self.env.game.log_fields}
+        info["n"] = n
+        logs[...] = 0
+        return {"log": info, "_log": ended}
+
     def log(self):
-        """The native log (means over episodes ended since the last call, and "n")."""
-        self._scan[5][...] = 0  # the sums seen restart with the env's
+        """The native log: means over the episodes ended since the last call (or report), "n"."""
         return self.env.log()
 
     def render(self):

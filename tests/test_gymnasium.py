@@ -54,21 +54,14 @@ def check_step(env, actions, obs, rewards, terminations, infos=None, truncations
     return info
 
 
-def log_info(ended, returns, lengths):
-    """What infos hold when episodes end: the native log fields of the ended games."""
-    ended = np.array(ended, bool)
-    return {"log": {"episode_return": np.where(ended, returns, 0.0), "episode_length": np.where(ended, lengths, 0.0)},
-            "_log": ended}
-
-
 # --- step tables, after gymnasium's tests/vector/test_autoreset_mode.py ----------------------
 
 def test_next_step_table():
     env = started(NEXT)
-    check_step(env, [1, 2, 3], [2, 2, 2], [1, 2, 3], [True, False, False], log_info([1, 0, 0], 2, 2))
-    check_step(env, [1, 2, 3], [0, 3, 3], [0, 2, 3], [False, True, True], log_info([0, 1, 1], [0, 6, 9], 3))
+    check_step(env, [1, 2, 3], [2, 2, 2], [1, 2, 3], [True, False, False], {})
+    check_step(env, [1, 2, 3], [0, 3, 3], [0, 2, 3], [False, True, True], {})
     check_step(env, [1, 2, 3], [1, 0, 0], [1, 0, 0], [False, False, False], {})
-    check_step(env, [1, 2, 3], [2, 1, 1], [1, 2, 3], [True, False, False], log_info([1, 0, 0], 2, 2))
+    check_step(env, [1, 2, 3], [2, 1, 1], [1, 2, 3], [True, False, False], {})
 
 
 def test_same_step_table():
@@ -76,8 +69,7 @@ def test_same_step_table():
     info = check_step(env, [1, 2, 3], [0, 2, 2], [1, 2, 3], [True, False, False])
     ended = np.array([True, False, False])
     assert data_equivalence(info, {"final_obs": np.array([np.array([2], np.float32), None, None], object),
-                                   "_final_obs": ended, "final_info": {}, "_final_info": ended,
-                                   **log_info(ended, 2, 2)})
+                                   "_final_obs": ended, "final_info": {}, "_final_info": ended})
     info = check_step(env, [1, 2, 3], [1, 0, 0], [1, 2, 3], [False, True, True])
     assert [None if x is None else x[0] for x in info["final_obs"]] == [None, 3, 3]
     assert list(info["_final_obs"]) == list(info["_final_info"]) == [False, True, True]
@@ -92,7 +84,7 @@ def test_disabled_table():
     assert np.all(obs[:, 0] == [0, 2, 2]) and info == {}
     check_step(env, [1, 2, 3], [1, 3, 3], [1, 2, 3], [False, True, True])
     # ended games stay ended (reward 0, same observation) until they are reset
-    check_step(env, [1, 2, 3], [2, 3, 3], [1, 0, 0], [True, True, True], log_info([1, 0, 0], 2, 2))
+    check_step(env, [1, 2, 3], [2, 3, 3], [1, 0, 0], [True, True, True], {})
     obs, info = env.reset(options={"reset_mask": np.array([False, True, True])})
     assert np.all(obs[:, 0] == [2, 0, 0]) and info == {}
     check_step(env, [1, 2, 3], [2, 1, 1], [0, 2, 3], [True, False, False], {})
@@ -102,7 +94,7 @@ def test_truncation_is_reported_like_termination():
     env = counting(NEXT, limits=(9, 9, 9), max_steps=2)
     env.reset()
     env.step(np.zeros(3, np.int64))
-    check_step(env, [0, 0, 0], [2, 2, 2], [0, 0, 0], [False] * 3, log_info([1, 1, 1], 0, 2), truncations=[True] * 3)
+    check_step(env, [0, 0, 0], [2, 2, 2], [0, 0, 0], [False] * 3, {}, truncations=[True] * 3)
 
 
 def test_autoreset_mode_by_value_and_bad_mode():
@@ -191,25 +183,29 @@ def test_bad_actions_are_named():
 
 
 def test_info_format_converts_to_a_list_per_env():
-    env = DictInfoToList(counting(SAME))
+    env = DictInfoToList(counting(SAME, report_interval=2))
     env.reset()
     env.step(np.array([1, 2, 3]))
     _, _, _, _, infos = env.step(np.array([1, 2, 3]))
     assert len(infos) == 3 and infos[1] == {} and infos[2] == {}
     assert infos[0]["final_obs"][0] == 2 and infos[0]["final_info"] == {}
-    assert infos[0]["log"] == {"episode_return": 2.0, "episode_length": 2.0}
+    assert infos[0]["log"] == {"episode_return": 2.0, "episode_length": 2.0, "n": 1.0}
 
 
-def test_native_log_is_kept():
-    env = counting(NEXT)
+def test_native_log_reaches_infos_every_report_interval():
+    env = counting(NEXT, report_interval=4)
     env.reset()
-    for _ in range(7):
-        env.step(np.array([1, 2, 3]))
-    # game 0 ended at steps 2 and 5 (the steps after only restart it), games 1 and 2 at 3 and 7
-    assert env.log() == {"episode_return": (2 * 2 + 6 * 2 + 9 * 2) / 6, "episode_length": (2 * 2 + 3 * 4) / 6, "n": 6}
+    infos = [env.step(np.array([1, 2, 3]))[4] for _ in range(7)]
+    assert [bool(i) for i in infos] == [False, False, False, True, False, False, False]
+    # by step 4, game 0 ended at step 2 (return 1 + 1), games 1 and 2 at step 3
+    assert data_equivalence(infos[3], {"log": {"episode_return": np.array([2.0, 6, 9]),
+                                               "episode_length": np.array([2.0, 3, 3]),
+                                               "n": np.array([1.0, 1, 1])}, "_log": np.ones(3, bool)})
+    # then game 0 at step 5 (the step after an end only restarts a game), games 1 and 2 at step 7
+    assert env.log() == {"episode_return": 17 / 3, "episode_length": 8 / 3, "n": 3}
     assert env.log() == {}
-    _, _, _, _, info = env.step(np.array([1, 2, 3]))  # episode stats go on after log() cleared the sums
-    assert info["_log"][0] and info["log"]["episode_return"][0] == 2
+    info = env.step(np.array([1, 2, 3]))[4]  # step 8: game 0 ended again
+    assert list(info["_log"]) == [True, False, False] and list(info["log"]["episode_return"]) == [2, 0, 0]
 
 
 def test_multi_agent_game_points_to_pettingzoo():
@@ -254,18 +250,22 @@ def test_import_registers_without_loading_env_modules():
 
 @pytest.mark.parametrize("mode", [NEXT, SAME])
 def test_record_episode_statistics_agrees_with_the_native_log(mode):
-    env = RecordEpisodeStatistics(NumbaVecEnv(walk.game, 16, seed=0, autoreset_mode=mode))
+    env = RecordEpisodeStatistics(NumbaVecEnv(walk.game, 16, seed=0, autoreset_mode=mode, report_interval=50))
     env.reset(seed=0)
-    episodes = 0
+    returns, lengths, n = [], [], np.zeros(16)
+    log_returns, log_lengths = np.zeros(16), np.zeros(16)
     for a in np.random.default_rng(0).integers(0, 3, (300, 16)):
         _, _, _, _, info = env.step(a)
         if "episode" in info:
-            ended = info["_episode"]
-            np.testing.assert_array_equal(ended, info["_log"])
-            np.testing.assert_array_equal(info["episode"]["r"][ended], info["log"]["episode_return"][ended])
-            np.testing.assert_array_equal(info["episode"]["l"][ended], info["log"]["episode_length"][ended])
-            episodes += ended.sum()
-    assert episodes > 30 and len(env.return_queue) == min(episodes, 100)
+            returns.extend(info["episode"]["r"][info["_episode"]])
+            lengths.extend(info["episode"]["l"][info["_episode"]])
+        if "log" in info:
+            n += info["log"]["n"]
+            log_returns += info["log"]["episode_return"] * info["log"]["n"]
+            log_lengths += info["log"]["episode_length"] * info["log"]["n"]
+    assert len(returns) > 30 and len(env.return_queue) == min(len(returns), 100)
+    assert n.sum() == len(returns)  # the last report, at step 300, covers every episode
+    assert log_returns.sum() == pytest.approx(sum(returns)) and log_lengths.sum() == pytest.approx(sum(lengths))
 
 
 def test_normalize_and_clip_wrappers():
