@@ -318,7 +318,8 @@ class _Gymnasium:
 # ---------------------------------------------------------------------------------------
 # Worker protocol on a pipe per worker. Parent -> worker: b"s" (step: actions are in shared
 # memory), or a pickled (command, argument) for reset, log and close. Worker -> parent:
-# b"k" when done, or a pickled ("log", dict) or ("error", traceback text).
+# b"k" when done, or a pickled ("ready", its thread count), ("log", dict) or ("error",
+# traceback text).
 _STEP, _OK = b"s", b"k"
 
 
@@ -367,7 +368,7 @@ class Multiprocessing(_Vec):
         self._in_flight = []  # groups sent and not yet returned by recv, oldest first
         self._current = None  # the group recv returned, whose actions send takes next
         self._busy = [False] * num_workers
-        self._logs = [None] * num_workers
+        self._replies = [None] * num_workers  # each worker's last answer beyond "done"
         self._error = None
         self._started = False
 
@@ -391,8 +392,9 @@ class Multiprocessing(_Vec):
             self._procs.append(proc)
             self._conns.append(parent)
             self._busy[w] = True
-        self._drain()  # each worker answers once its env is built
+        self._drain()  # each worker answers once its env is built, with its Numba thread count
         self._started = True
+        self.worker_threads = self._replies
 
     # -- the interface --------------------------------------------------------------------
     def async_reset(self, seed=None):
@@ -438,7 +440,7 @@ class Multiprocessing(_Vec):
         for w in range(self.num_workers):
             self._send(w, pickle.dumps(("log", None)))
         self._drain()
-        logs, self._logs = self._logs, [None] * self.num_workers
+        logs, self._replies = self._replies, [None] * self.num_workers
         return _merge_logs(logs)
 
     def close(self):
@@ -486,7 +488,7 @@ class Multiprocessing(_Vec):
                 kind, value = pickle.loads(message)
                 if kind == "error":
                     self._fail(f"{self._worker_name(w)} raised an exception in env code:\n{value}")
-                self._logs[w] = value
+                self._replies[w] = value
 
     def _worker_name(self, w):
         lo = w * self._per
@@ -583,7 +585,7 @@ def _worker(conn, ref, offset, games, seed, params, shm_name, layout, size, thre
         for v in buf.values():
             v[...] = 0  # touch the pages here: first-touch faults inside a kernel cost 100x
         env = Env(game, games, seed=seed, buf=buf, game_offset=offset, report_interval=0, **params)
-        conn.send_bytes(_OK)
+        conn.send_bytes(pickle.dumps(("ready", numba.get_num_threads())))
         while True:
             try:
                 message = conn.recv_bytes()

@@ -9,6 +9,7 @@ import textwrap
 import time
 
 import gymnasium
+import numba
 import numpy as np
 import pytest
 
@@ -103,6 +104,14 @@ def test_bit_identical_to_the_native_env(env, params, backend, kw, no_leaks):
         np.testing.assert_array_equal(vec.reset(seed=seeds)[0], native.reset(seed=seeds)[0])
         for a in acts[:30]:
             np.testing.assert_array_equal(vec.step(a)[0], native.step(a)[0])
+
+
+def test_worker_threads_do_not_oversubscribe_the_cores(no_leaks):
+    cores = os.cpu_count()
+    with npf.vector.make("pong", 8, "multiprocessing", num_workers=2, seed=0) as vec:
+        assert vec.worker_threads == [max(1, min(cores // 2, numba.config.NUMBA_NUM_THREADS))] * 2
+    with npf.vector.make("pong", 8, "multiprocessing", num_workers=1, threads_per_worker=1, seed=0) as vec:
+        assert vec.worker_threads == [1]
 
 
 def test_infos_carry_the_log_every_report_interval(no_leaks):
