@@ -58,7 +58,8 @@ def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, se
     """steps/s of the native env vs the multiprocessing backend (sync, and async with half
     the games per batch) at `num_envs` games, then of NumbaVecEnv vs the native env at
     `gym_num_envs` games, each group measured interleaved (the second with no worker
-    processes alive, so that they cannot disturb the in-process kernels)."""
+    processes alive, so that they cannot disturb the in-process kernels). Every figure is a
+    median over `rounds` timed windows of `seconds` per case."""
     import numbapuffer as npf
 
     def stepper(vec):
@@ -84,8 +85,11 @@ def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, se
         for vec in vecs.values():
             vec.close()
     native, gym = npf.make(env, gym_num_envs, seed=seed), npf.NumbaVecEnv(env, gym_num_envs, seed=seed)
+    # Two in-process envs: alternated every few milliseconds, so that another process taking
+    # a core (which stalls a 2-thread kernel for whole time slices) hits both alike.
     rates.update(interleaved({f"native env, {gym_num_envs} games": case(native, native.step),
-                              f"NumbaVecEnv, {gym_num_envs} games": case(gym, gym.step)}, seconds, rounds))
+                              f"NumbaVecEnv, {gym_num_envs} games": case(gym, gym.step)},
+                             seconds / 20, rounds * 20, warmup=0))
     gym.close()
     return rates
 
