@@ -24,10 +24,10 @@
 import math
 import mmap
 import multiprocessing as mp
-import multiprocessing.connection
 import os
 import pickle
 import secrets
+import select
 import signal
 import sys
 import traceback
@@ -316,11 +316,18 @@ class _Gymnasium:
 # ---------------------------------------------------------------------------------------
 # Multiprocessing: one native env per worker over shared memory
 # ---------------------------------------------------------------------------------------
-# Worker protocol on a pipe per worker. Parent -> worker: b"s" (step: actions are in shared
-# memory), or a pickled (command, argument) for reset, log and close. Worker -> parent:
-# b"k" when done, or a pickled ("ready", its thread count), ("log", dict) or ("error",
-# traceback text).
-_STEP, _OK = b"s", b"k"
+# The protocol, on a socket pair per worker: a step (its actions are in shared memory) and
+# its answer are one byte each, b"s" and b"k", one system call each way (they cost 5-10 us
+# on the development VM, more than the rest of a round trip's Python). Anything else is
+# b"m" and a pickled message: (command, argument) to the worker for reset, log and close,
+# and ("ready", thread count), ("log", dict) or ("error", traceback text) back; a reset's
+# answer is b"k".
+_STEP, _OK, _MESSAGE = b"s", b"k", b"m"
+
+
+def _put(conn, message):
+    os.write(conn.fileno(), _MESSAGE)
+    conn.send_bytes(pickle.dumps(message))
 
 
 class Multiprocessing(_Vec):
@@ -375,7 +382,8 @@ class Multiprocessing(_Vec):
         layout, size = _layout(specs)
         self._shm = shared_memory.SharedMemory(f"npf_{os.getpid()}_{secrets.token_hex(6)}", create=True, size=size)
         self._shm.close()  # mapped again below so that arrays handed out never pin the SharedMemory object
-        self._procs, self._conns = [], []
+        self._procs, self._conns, self._fds = [], [], []
+        self._poll = select.poll()  # the busy workers' sockets
         self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns, self._shm)
         for name, array in _map(self._shm.name, layout, size).items():
             setattr(self, name, array)
@@ -391,7 +399,9 @@ class Multiprocessing(_Vec):
             child.close()  # the worker holds the only child end: its death closes the pipe
             self._procs.append(proc)
             self._conns.append(parent)
+            self._fds.append(parent.fileno())
             self._busy[w] = True
+            self._poll.register(parent.fileno(), select.POLLIN)
         self._drain()  # each worker answers once its env is built, with its Numba thread count
         self._started = True
         self.worker_threads = self._replies
@@ -402,7 +412,7 @@ class Multiprocessing(_Vec):
         seeds = _split_seed(seed, self.num_envs, self.num_workers)
         self._drain()
         for w, s in enumerate(seeds):
-            self._send(w, pickle.dumps(("reset", s)))
+            self._send(w, ("reset", s))
         self._in_flight = list(self._groups)
         self._current = None
 
@@ -414,7 +424,7 @@ class Multiprocessing(_Vec):
                                "call recv (or reset) first")
         self._write_actions(actions, self._rows(g))
         for w in g:
-            self._send(w, _STEP)
+            self._send(w)
         self._sent_batches += 1
         self._in_flight.append(g)
         self._current = None
@@ -438,7 +448,7 @@ class Multiprocessing(_Vec):
         self._check_open()
         self._drain()  # a worker still stepping answers that first
         for w in range(self.num_workers):
-            self._send(w, pickle.dumps(("log", None)))
+            self._send(w, ("log", None))
         self._drain()
         logs, self._replies = self._replies, [None] * self.num_workers
         return _merge_logs(logs)
@@ -458,34 +468,43 @@ class Multiprocessing(_Vec):
         if self.closed:
             raise RuntimeError(f"{self.name}: this vector env is closed")
 
-    def _send(self, w, message):
+    def _send(self, w, message=None):
+        """A step to worker `w` (message None), or a message; it is then busy until it answers."""
         try:
-            self._conns[w].send_bytes(message)
+            if message is None:
+                os.write(self._fds[w], _STEP)
+            else:
+                _put(self._conns[w], message)
         except OSError:
             self._fail(self._died(w))
         self._busy[w] = True
+        self._poll.register(self._fds[w], select.POLLIN)
 
     def _drain(self):
         while any(self._busy):
             self._wait()
 
     def _wait(self):
-        """Read the answers of the busy workers that are ready, waiting at most `timeout`."""
-        busy = {self._conns[w]: w for w in range(self.num_workers) if self._busy[w]}
-        ready = mp.connection.wait(list(busy), self.timeout)
+        """Read the answers of the busy workers that are ready, waiting at most `timeout`.
+        A worker that died reads as end of file."""
+        ready = self._poll.poll(self.timeout * 1000)
         if not ready:
-            late = sorted(busy.values())
+            late = [w for w in range(self.num_workers) if self._busy[w]]
             self._fail(f"{self.name}: numbapuffer workers {late} did not answer within {self.timeout:g} s "
                        f"(hung in env code?)")
-        for conn in ready:
-            w = busy[conn]
+        for fd, _ in ready:
+            w = self._fds.index(fd)
             try:
-                message = conn.recv_bytes()
+                head = os.read(fd, 1)
+                message = pickle.loads(self._conns[w].recv_bytes()) if head == _MESSAGE else None
             except (EOFError, OSError):
+                head = b""
+            if head not in (_OK, _MESSAGE):
                 self._fail(self._died(w))
+            self._poll.unregister(fd)
             self._busy[w] = False
-            if message != _OK:
-                kind, value = pickle.loads(message)
+            if message is not None:
+                kind, value = message
                 if kind == "error":
                     self._fail(f"{self._worker_name(w)} raised an exception in env code:\n{value}")
                 self._replies[w] = value
@@ -540,7 +559,7 @@ def _shutdown(procs, conns, shm):
     """Stop every worker (politely, then by force) and unlink the shared memory."""
     for conn in conns:
         try:
-            conn.send_bytes(pickle.dumps(("close", None)))
+            _put(conn, ("close", None))
         except OSError:
             pass
     for proc in procs:
@@ -585,29 +604,32 @@ def _worker(conn, ref, offset, games, seed, params, shm_name, layout, size, thre
         for v in buf.values():
             v[...] = 0  # touch the pages here: first-touch faults inside a kernel cost 100x
         env = Env(game, games, seed=seed, buf=buf, game_offset=offset, report_interval=0, **params)
-        conn.send_bytes(pickle.dumps(("ready", numba.get_num_threads())))
+        _put(conn, ("ready", numba.get_num_threads()))
+        fd = conn.fileno()
         while True:
             try:
-                message = conn.recv_bytes()
-            except (EOFError, OSError):  # the parent is gone
+                head = os.read(fd, 1)
+            except OSError:
                 return
-            if message == _STEP:
+            if head == _STEP:
                 env.step(env.actions)
-                conn.send_bytes(_OK)
+                os.write(fd, _OK)
                 continue
-            command, arg = pickle.loads(message)
+            if head != _MESSAGE:  # end of file: the parent is gone
+                return
+            command, arg = pickle.loads(conn.recv_bytes())
             if command == "reset":
                 env.reset(seed=arg)
-                conn.send_bytes(_OK)
+                os.write(fd, _OK)
             elif command == "log":
-                conn.send_bytes(pickle.dumps(("log", env.log())))
+                _put(conn, ("log", env.log()))
             else:  # close: nothing to save, so skip the interpreter's teardown (~0.3 s)
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(0)
     except BaseException:
         try:
-            conn.send_bytes(pickle.dumps(("error", traceback.format_exc())))
+            _put(conn, ("error", traceback.format_exc()))
         except OSError:
             pass
 
