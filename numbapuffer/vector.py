@@ -506,7 +506,8 @@ class Multiprocessing(_Vec):
             if message is not None:
                 kind, value = message
                 if kind == "error":
-                    self._fail(f"{self._worker_name(w)} raised an exception in env code:\n{value}")
+                    where = "in env code" if self._started else "while starting"
+                    self._fail(f"{self._worker_name(w)} raised an exception {where}:\n{value}")
                 self._replies[w] = value
 
     def _worker_name(self, w):
@@ -515,7 +516,7 @@ class Multiprocessing(_Vec):
 
     def _died(self, w):
         proc = self._procs[w]
-        proc.join(1.0)
+        proc.join(5.0)  # its socket closed: it is exiting, if slowly on a loaded machine
         code = proc.exitcode
         if code is None:
             cause = "it closed its pipe"

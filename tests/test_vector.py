@@ -243,9 +243,9 @@ def test_a_killed_worker_is_named_within_the_timeout(no_leaks):
     os.kill(pids[1], signal.SIGKILL)
     start = time.monotonic()
     with pytest.raises(RuntimeError, match=rf"worker 1 \(pid {pids[1]}, games 4..7\) died: killed by signal SIGKILL"):
-        for _ in range(100):  # the first send may still reach the pipe; recv sees the death
+        while time.monotonic() - start < 20:  # until the dying worker's socket closes
             vec.step(np.zeros(8, np.int32))
-    assert time.monotonic() - start < 20  # found by the closed pipe, not by the timeout
+    assert time.monotonic() - start < 20  # found by the closed socket, not by the timeout
     with pytest.raises(RuntimeError, match="worker 1 .* died"):  # and it stays broken, saying why
         vec.step(np.zeros(8, np.int32))
     assert not any(alive(p) for p in pids)  # the other worker was stopped too
@@ -258,8 +258,9 @@ def test_a_worker_killed_while_stepping_async(no_leaks):
     vec.recv()
     vec.send(np.zeros(4, np.int32))
     os.kill(vec._procs[0].pid, signal.SIGKILL)
+    start = time.monotonic()
     with pytest.raises(RuntimeError, match="worker 0 .* died: killed by signal SIGKILL"):
-        for _ in range(10):
+        while time.monotonic() - start < 20:  # worker 1's half may come back until worker 0 is gone
             vec.send(np.zeros(4, np.int32)) if vec._current else vec.recv()
     vec.close()
 
