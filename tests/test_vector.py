@@ -199,13 +199,15 @@ def test_async_batches_step_every_game(no_leaks):
     """8 games, 4 workers of 2, batches of 4: recv returns one half while the other steps.
     Each game's count (its observation) says how often it was stepped, and its reward is the
     action sent to its row: every game is stepped, with its own actions, once per send."""
-    with npf.vector.make(count.game, 8, "multiprocessing", num_workers=4, batch_size=4, seed=0) as vec:
+    with npf.vector.make(count.game, 8, "multiprocessing", num_workers=4, batch_size=4, seed=0,
+                         max_steps=10**9) as vec:
         assert vec.observation_space.shape == (4, 1) and vec.action_space.shape == (4,)
         vec.async_reset(seed=0)
         sent = np.zeros(8, np.int64)
         last = np.zeros(8, np.int64)
-        seen = []
-        for k in range(40):
+        seen, k, start = [], 0, time.monotonic()
+        while min(seen.count(0), seen.count(4)) < 10 and time.monotonic() - start < 30:
+            k += 1  # whichever half is ready first comes back: on a loaded machine, often the same
             obs, rew, term, trunc, infos, ids, masks = vec.recv()
             assert len(ids) == 4 and ids[0] in (0, 4) and list(ids) == list(range(ids[0], ids[0] + 4))
             np.testing.assert_array_equal(obs[:, 0], sent[ids])
@@ -215,7 +217,7 @@ def test_async_batches_step_every_game(no_leaks):
             vec.send(actions)
             sent[ids] += 1
             last[ids] = actions
-        assert sorted(set(seen)) == [0, 4] and sent.min() > 0  # whichever half is ready first
+        assert min(seen.count(0), seen.count(4)) >= 10 and sent.min() >= 10
 
 
 def test_send_and_recv_must_alternate(no_leaks):
