@@ -367,7 +367,8 @@ class Multiprocessing(_Vec):
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         specs = self._setup(game.name, game.observation_space, game.action_space, game.agents, num_envs, batch,
                             report_interval)
-        self.num_workers, self.threads_per_worker, self.timeout = num_workers, int(threads), float(timeout)
+        # Starting a worker (imports, loading cached kernels) can take long on a loaded machine.
+        self.num_workers, self.threads_per_worker, self.timeout = num_workers, int(threads), max(timeout, 60.0)
         self._per = per
         self._env_ids = np.arange(self.num_agents)
         group = batch // per  # workers per batch
@@ -404,6 +405,7 @@ class Multiprocessing(_Vec):
             self._poll.register(parent.fileno(), select.POLLIN)
         self._drain()  # each worker answers once its env is built, with its Numba thread count
         self._started = True
+        self.timeout = float(timeout)
         self.worker_threads = self._replies
 
     # -- the interface --------------------------------------------------------------------

@@ -280,8 +280,10 @@ def test_an_exception_in_env_code_is_reported_with_its_traceback(no_leaks):
 
 
 def test_a_hung_worker_times_out(no_leaks):
-    vec = npf.vector.make("pong", 4, "multiprocessing", num_workers=2, seed=0, timeout=1)
+    vec = npf.vector.make("pong", 4, "multiprocessing", num_workers=2, seed=0)
     vec.reset(seed=0)
+    vec.step(np.zeros(4, np.int32))  # kernels loaded
+    vec.timeout = 1
     os.kill(vec._procs[1].pid, signal.SIGSTOP)
     with pytest.raises(RuntimeError, match=r"workers \[1\] did not answer within 1 s"):
         vec.step(np.zeros(4, np.int32))
