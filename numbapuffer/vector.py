@@ -340,7 +340,7 @@ class Multiprocessing(_Vec):
     while the others keep stepping (EnvPool-style); env_ids say which agent rows it is.
     threads_per_worker: Numba threads in each worker (default: cores / workers, so they do
     not oversubscribe the cores). timeout: seconds to wait for a worker's answer before
-    declaring it hung. A worker that dies or raises makes the next call raise a RuntimeError
+    declaring it hung (an attribute; start-up waits at least 60 s). A worker that dies or raises makes the next call raise a RuntimeError
     naming it and the cause; every worker is then stopped and the shared memory released,
     as on close(), garbage collection and interpreter exit.
     """
