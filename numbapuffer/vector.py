@@ -340,9 +340,10 @@ class Multiprocessing(_Vec):
     while the others keep stepping (EnvPool-style); env_ids say which agent rows it is.
     threads_per_worker: Numba threads in each worker (default: cores / workers, so they do
     not oversubscribe the cores). timeout: seconds to wait for a worker's answer before
-    declaring it hung (an attribute; start-up waits at least 60 s). A worker that dies or raises makes the next call raise a RuntimeError
-    naming it and the cause; every worker is then stopped and the shared memory released,
-    as on close(), garbage collection and interpreter exit.
+    declaring it hung (an attribute; start-up waits at least 60 s). A worker that dies or
+    raises makes the next call raise a RuntimeError naming it and the cause; every worker is
+    then stopped and the shared memory released, as on close(), garbage collection and
+    interpreter exit.
     """
 
     def __init__(self, env, num_envs=1, num_workers=None, batch_size=None, seed=None, report_interval=128,
@@ -406,7 +407,7 @@ class Multiprocessing(_Vec):
         self._drain()  # each worker answers once its env is built, with its Numba thread count
         self._started = True
         self.timeout = float(timeout)
-        self.worker_threads = self._replies
+        self.worker_threads = list(self._replies)
 
     # -- the interface --------------------------------------------------------------------
     def async_reset(self, seed=None):

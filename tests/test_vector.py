@@ -110,6 +110,8 @@ def test_worker_threads_do_not_oversubscribe_the_cores(no_leaks):
     cores = os.cpu_count()
     with npf.vector.make("pong", 8, "multiprocessing", num_workers=2, seed=0) as vec:
         assert vec.worker_threads == [max(1, min(cores // 2, numba.config.NUMBA_NUM_THREADS))] * 2
+        vec.log()
+        assert vec.worker_threads == [max(1, min(cores // 2, numba.config.NUMBA_NUM_THREADS))] * 2
     with npf.vector.make("pong", 8, "multiprocessing", num_workers=1, threads_per_worker=1, seed=0) as vec:
         assert vec.worker_threads == [1]
 
