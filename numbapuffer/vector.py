@@ -398,7 +398,7 @@ class Multiprocessing(_Vec):
                                args=(child, ref, w * per, per, seed, params, self._shm.name, layout, size,
                                      self.threads_per_worker))
             proc.start()
-            child.close()  # the worker holds the only child end: its death closes the pipe
+            child.close()  # the worker holds the only child end: its death closes the socket
             self._procs.append(proc)
             self._conns.append(parent)
             self._fds.append(parent.fileno())
@@ -522,7 +522,7 @@ class Multiprocessing(_Vec):
         proc.join(5.0)  # its socket closed: it is exiting, if slowly on a loaded machine
         code = proc.exitcode
         if code is None:
-            cause = "it closed its pipe"
+            cause = "it closed its socket"
         elif code < 0:
             cause = f"killed by signal {signal.Signals(-code).name}"
         else:
