@@ -1,8 +1,9 @@
 """numbapuffer: reinforcement-learning environments in plain Python, compiled by Numba."""
-from numbapuffer import envs, render  # noqa: F401  (npf.render.record, npf.render.show)
+from numbapuffer import envs, render, vector  # noqa: F401  (npf.render.record, npf.vector.make)
 from numbapuffer.check import check_env
 from numbapuffer.core import Env, Game, rand, rand_float, rand_int
 from numbapuffer.render import View
+from numbapuffer.vector import NumbaVecEnv
 
 
 def list_envs():
@@ -16,4 +17,7 @@ def make(env, num_envs=1, seed=None, buf=None, render_mode=None, **params):
     return Env(game, num_envs=num_envs, seed=seed, buf=buf, render_mode=render_mode, **params)
 
 
-__all__ = ["Env", "Game", "View", "make", "list_envs", "check_env", "rand", "rand_float", "rand_int"]
+vector.register()  # numbapuffer/<Name>-v0 for gymnasium.make_vec
+
+__all__ = ["Env", "Game", "View", "NumbaVecEnv", "make", "list_envs", "check_env", "rand", "rand_float", "rand_int",
+           "vector"]

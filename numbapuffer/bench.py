@@ -38,6 +38,62 @@ def env_rate(env, seconds=2.0, rounds=5, seed=0):
     return float(np.median(rates)), rates
 
 
+def interleaved(cases, seconds=0.5, rounds=7, warmup=0.3):
+    """Median steps/s of each case, timed in alternating rounds so that the machine's noise
+    falls on all of them alike. cases: name -> (step, action batches, agents per call).
+    Each timing follows `warmup` seconds of the same case: after worker processes ran, the
+    OS takes a moment to spread this process's threads over the cores again (on 2 cores,
+    the first tenths of a second of a parallel kernel ran up to 6x slower)."""
+    for step, acts, _ in cases.values():
+        timed_steps(step, acts, 0.1)  # compile and warm caches
+    rates = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, (step, acts, agents) in cases.items():
+            timed_steps(step, acts, warmup)
+            rates[name].append(timed_steps(step, acts, seconds) * agents)
+    return {name: float(np.median(r)) for name, r in rates.items()}
+
+
+def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, seconds=0.5, rounds=7, seed=0):
+    """steps/s of the native env vs the multiprocessing backend (sync, and async with half
+    the games per batch) at `num_envs` games, then of NumbaVecEnv vs the native env at
+    `gym_num_envs` games, each group measured interleaved (the second with no worker
+    processes alive, so that they cannot disturb the in-process kernels). Every figure is a
+    median over `rounds` timed windows of `seconds` per case."""
+    import numbapuffer as npf
+
+    def stepper(vec):
+        def step(actions):
+            vec.send(actions)
+            vec.recv()
+        return step
+
+    def case(vec, step):
+        vec.reset(seed=seed)
+        return step, action_sets(vec.action_space, seed=seed), vec.action_space.shape[0]
+
+    vecs = {
+        f"native, {num_envs} games": npf.vector.make(env, num_envs, seed=seed),
+        f"multiprocessing {num_workers} workers, sync": npf.vector.make(
+            env, num_envs, "multiprocessing", num_workers, seed=seed),
+        f"multiprocessing {num_workers} workers, async batch {num_envs // 2}": npf.vector.make(
+            env, num_envs, "multiprocessing", num_workers, batch_size=num_envs // 2, seed=seed),
+    }
+    try:
+        rates = interleaved({name: case(vec, stepper(vec)) for name, vec in vecs.items()}, seconds, rounds)
+    finally:
+        for vec in vecs.values():
+            vec.close()
+    native, gym = npf.make(env, gym_num_envs, seed=seed), npf.NumbaVecEnv(env, gym_num_envs, seed=seed)
+    # Two in-process envs: alternated every few milliseconds, so that another process taking
+    # a core (which stalls a 2-thread kernel for whole time slices) hits both alike.
+    rates.update(interleaved({f"native env, {gym_num_envs} games": case(native, native.step),
+                              f"NumbaVecEnv, {gym_num_envs} games": case(gym, gym.step)},
+                             seconds / 20, rounds * 20, warmup=0))
+    gym.close()
+    return rates
+
+
 def machine():
     """One line on where a figure was measured."""
     return (f"{os.cpu_count()} cores, {numba.get_num_threads()} numba threads "

@@ -19,6 +19,14 @@ def main(argv=None):
     add_play(sub)
     train_parser(sub)
     eval_parser(sub)
+    v = sub.add_parser("bench-vec", help="steps/s of the vector backends and NumbaVecEnv vs the native env")
+    v.add_argument("env", nargs="?", default="pong")
+    v.add_argument("--num-envs", type=int, default=8192, help="games for the backends")
+    v.add_argument("--num-workers", type=int, default=2, help="multiprocessing workers")
+    v.add_argument("--gym-num-envs", type=int, default=4096, help="games for NumbaVecEnv vs native")
+    v.add_argument("--threads", type=int, default=None, help="numba threads in this process (default: all cores)")
+    v.add_argument("--seconds", type=float, default=0.5, help="timed seconds per round and case")
+    v.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the median is reported")
     args = parser.parse_args(argv)
     if args.command == "train":
         return train(args)
@@ -31,16 +39,15 @@ def main(argv=None):
         bench(args)
     elif args.command == "play":
         play(args)
+    elif args.command == "bench-vec":
+        bench_vec(args)
     return 0
 
 
 def bench(args):
     import numbapuffer as npf
     from numbapuffer.bench import env_rate, machine
-    if args.threads is not None:
-        if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
-            sys.exit(f"--threads must be 1..{numba.config.NUMBA_NUM_THREADS}")
-        numba.set_num_threads(args.threads)
+    set_threads(args.threads)
     print(f"numbapuffer bench {args.env}: {args.seconds:g} s per figure, median of {args.rounds} rounds")
     print(f"{'num_envs':>9} {'steps/s':>14} {'us/step':>9}")
     for n in args.num_envs:
@@ -213,6 +220,27 @@ def _load_policy(command, module, path, env):
 
 def _fields(d, skip=()):
     return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in d.items() if k not in skip)
+
+
+def set_threads(threads):
+    if threads is not None:
+        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            sys.exit(f"--threads must be 1..{numba.config.NUMBA_NUM_THREADS}")
+        numba.set_num_threads(threads)
+
+
+def bench_vec(args):
+    from numbapuffer.bench import machine, vector_rates
+    set_threads(args.threads)
+    print(f"numbapuffer bench-vec {args.env}: median of {args.rounds} interleaved rounds of {args.seconds:g} s")
+    rates = vector_rates(args.env, args.num_envs, args.num_workers, args.gym_num_envs, args.seconds, args.rounds)
+    names = list(rates)
+    print(f"{'':<44} {'steps/s':>14} {'ratio':>6}")
+    for group in (names[:3], names[3:]):  # each against its native env, the group's first row
+        for name in group:
+            print(f"{name:<44} {rates[name]:>14,.0f} {rates[name] / rates[group[0]]:>6.2f}")
+    print(f"NumbaVecEnv per-step overhead over the native env: {(rates[names[3]] / rates[names[4]] - 1) * 100:.1f}%")
+    print(machine())
 
 
 if __name__ == "__main__":

@@ -229,12 +229,16 @@ game_reset = njit(inline="always")(getattr(_reset, "py_func", _reset))
 @njit(inline="always")
 def step_game(i, state, params, buf, logs, autoreset):
     a0 = i * A
-    if autoreset == NEXT_STEP:  # a game that ended last step is reset by this one
-        ended = True
+    if autoreset != SAME_STEP:  # a game that ended last step: NEXT_STEP resets it now,
+        ended = True            # DISABLED leaves it ended (reward 0) until reset(mask=...)
         for a in range(a0, a0 + A):
             ended &= buf.terminals[a] or buf.truncations[a] or not buf.masks[a]
         if ended:
-            reset_game(i, state, params, buf)
+            if autoreset == NEXT_STEP:
+                reset_game(i, state, params, buf)
+            else:
+                for a in range(a0, a0 + A):
+                    buf.rewards[a] = 0
             return
     for a in range(a0, a0 + A):
         buf.rewards[a] = 0
@@ -472,6 +476,18 @@ def _action_dtype(space):
     return np.float32 if isinstance(space, spaces.Box) else np.int32
 
 
+def buffer_specs(observation_space, action_space, n):
+    """name -> (shape, dtype) of each buffer of `n` agents with these spaces of one agent."""
+    return {
+        "observations": ((n, *observation_space.shape), observation_space.dtype),
+        "actions": ((n, *action_space.shape), np.dtype(_action_dtype(action_space))),
+        "rewards": ((n,), np.dtype(np.float32)),
+        "terminals": ((n,), np.dtype(np.bool_)),
+        "truncations": ((n,), np.dtype(np.bool_)),
+        "masks": ((n,), np.dtype(np.bool_)),
+    }
+
+
 def _touch(a):
     a[...] = 0  # first-touch page faults inside a kernel cost 100x
     return a
@@ -491,7 +507,8 @@ class Env:
     autoreset: "same_step" (native: a finished game restarts in the step that ends it,
     returning the new game's first observation with terminal set), "next_step" (the step
     after it restarts the game instead of stepping it, with reward 0, as gymnasium's
-    NEXT_STEP), or "disabled" (finished games wait for `reset(mask=...)`).
+    NEXT_STEP), or "disabled" (finished games stay ended, not stepped, reward 0, until
+    `reset(mask=...)`).
     """
 
     def __init__(self, game, num_envs=1, seed=None, buf=None, render_mode=None,
@@ -523,15 +540,7 @@ class Env:
         self._kernels = kernels(game)
 
         n, space = self.num_agents, game.action_space
-        wanted = {
-            "observations": ((n, *game.observation_space.shape), game.observation_space.dtype),
-            "actions": ((n, *space.shape), np.dtype(_action_dtype(space))),
-            "rewards": ((n,), np.dtype(np.float32)),
-            "terminals": ((n,), np.dtype(np.bool_)),
-            "truncations": ((n,), np.dtype(np.bool_)),
-            "masks": ((n,), np.dtype(np.bool_)),
-        }
-        for name, (shape, dtype) in wanted.items():
+        for name, (shape, dtype) in buffer_specs(game.observation_space, space, n).items():
             if buf is None:
                 arr = _touch(np.empty(shape, dtype))
             else:
@@ -545,6 +554,8 @@ class Env:
         self.state["rng"] = seed_streams(_entropy() if seed is None else seed,
                                          self.game_offset + np.arange(self.num_envs))
         self._all = np.ones(self.num_envs, np.bool_)
+        self.env_ids = np.arange(self.num_agents)
+        self._infos = []
         self._lo, self._hi = _action_bounds(space)
         self._steps = 0
         self._ready = False
@@ -635,37 +646,25 @@ class Env:
             self._renderer = None
         self.closed = True
 
+    # The interface of npf.vector's backends, which the native env is one of: it steps on
+    # send and hands back the whole batch on recv.
+    def async_reset(self, seed=None):
+        self._infos = self.reset(seed)[1]
+
+    def send(self, actions):
+        self._infos = self.step(actions)[4]
+
+    def recv(self):
+        """(observations, rewards, terminals, truncations, infos, env_ids, masks) of the last
+        send/async_reset; env_ids are the agent rows returned (all of them here)."""
+        return (self.observations, self.rewards, self.terminals, self.truncations, self._infos,
+                self.env_ids, self.masks)
+
     def __repr__(self):
         return f"Env({self.game.name!r}, num_envs={self.num_envs})"
 
     def _write_actions(self, actions):
-        name, space = self.game.name, self.single_action_space
-        if actions is None:
-            raise TypeError(f"{name}: actions is None; expected an array of shape {self.actions.shape}")
-        a = actions if type(actions) is np.ndarray else np.asarray(actions)
-        if a.shape != self.actions.shape:
-            raise ValueError(f"{name}: actions have shape {a.shape}, expected {self.actions.shape}")
-        if isinstance(space, spaces.Box):
-            if a.dtype.kind not in "fiu":
-                raise TypeError(f"{name}: actions have dtype {a.dtype}, expected float for {space}")
-            if a.dtype.kind == "f":
-                j = _first_nan(a.reshape(a.shape[0], -1))
-                if j >= 0:
-                    raise ValueError(f"{name}: actions contain NaN (flat index {j}); {space} needs numbers")
-        else:
-            if a.dtype.kind not in "iu":
-                raise TypeError(f"{name}: actions have dtype {a.dtype}, expected integers for {space}")
-            if a.ndim == 1:
-                j = _first_outside1(a, self._lo[0], self._hi[0])
-            else:
-                j = _first_outside(a.reshape(a.shape[0], -1), self._lo, self._hi)
-            if j >= 0:
-                v = a.reshape(-1)[j]
-                k = j % self._lo.shape[0]
-                raise ValueError(f"{name}: action value {v} (flat index {j}) is out of range for {space}: "
-                                 f"expected {self._lo[k]}..{self._hi[k]}")
-        if a is not self.actions:
-            np.copyto(self.actions, a, casting="unsafe")
+        write_actions(self.game.name, self.single_action_space, self._lo, self._hi, actions, self.actions)
 
     def _check_mask(self, mask):
         m = np.asarray(mask)
@@ -684,6 +683,37 @@ def _shown(env, method):
         return out
     shown.__doc__ = method.__doc__
     return shown
+
+
+def write_actions(name, space, lo, hi, actions, out):
+    """Check `actions` against one agent's action `space` (bounds `lo`, `hi` from
+    _action_bounds) and copy them into `out`; raise naming the first bad value."""
+    if actions is None:
+        raise TypeError(f"{name}: actions is None; expected an array of shape {out.shape}")
+    a = actions if type(actions) is np.ndarray else np.asarray(actions)
+    if a.shape != out.shape:
+        raise ValueError(f"{name}: actions have shape {a.shape}, expected {out.shape}")
+    if isinstance(space, spaces.Box):
+        if a.dtype.kind not in "fiu":
+            raise TypeError(f"{name}: actions have dtype {a.dtype}, expected float for {space}")
+        if a.dtype.kind == "f":
+            j = _first_nan(a.reshape(a.shape[0], -1))
+            if j >= 0:
+                raise ValueError(f"{name}: actions contain NaN (flat index {j}); {space} needs numbers")
+    else:
+        if a.dtype.kind not in "iu":
+            raise TypeError(f"{name}: actions have dtype {a.dtype}, expected integers for {space}")
+        if a.ndim == 1:
+            j = _first_outside1(a, lo[0], hi[0])
+        else:
+            j = _first_outside(a.reshape(a.shape[0], -1), lo, hi)
+        if j >= 0:
+            v = a.reshape(-1)[j]
+            k = j % lo.shape[0]
+            raise ValueError(f"{name}: action value {v} (flat index {j}) is out of range for {space}: "
+                             f"expected {lo[k]}..{hi[k]}")
+    if a is not out:
+        np.copyto(out, a, casting="unsafe")
 
 
 def _action_bounds(space):

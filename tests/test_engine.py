@@ -486,6 +486,34 @@ def test_disabled_autoreset_waits_for_reset_mask():
     assert env.state[0]["t"] == 0 and not env.terminals[0]
 
 
+def test_disabled_autoreset_leaves_an_ended_game_alone_until_reset():
+    env = walk_to_end("disabled")
+    env.step([2])
+    state, obs = env.state.copy(), env.observations.copy()
+    for a in ([2], [0]):  # stepping on neither moves the game nor logs another episode
+        _, rew, term, trunc, _ = env.step(a)
+        assert term[0] and not trunc[0] and rew[0] == 0
+        assert env.state[0] == state[0] and np.array_equal(env.observations, obs)
+    assert env.log()["n"] == 1 and env.log() == {}
+    env.reset(mask=np.array([True]))
+    _, _, term, _, _ = env.step([1])
+    assert not term[0] and env.state[0]["t"] == 1
+
+
+def test_native_env_speaks_the_backend_interface():
+    env = npf.make("pong", num_envs=4, seed=0)
+    ref = npf.make("pong", num_envs=4, seed=0)
+    env.async_reset(seed=3)
+    obs, rew, term, trunc, infos, ids, masks = env.recv()
+    np.testing.assert_array_equal(obs, ref.reset(seed=3)[0])
+    assert list(ids) == [0, 1, 2, 3] and masks.all() and infos == []
+    for a in random_actions(env, 20):
+        env.send(a)
+        out = env.recv()
+        for x, y in zip(out[:4], ref.step(a)[:4]):
+            np.testing.assert_array_equal(x, y)
+
+
 def test_bad_autoreset_mode():
     with pytest.raises(ValueError, match="autoreset must be one of same_step, next_step, disabled, got 'sometimes'"):
         npf.make(walk.game, autoreset="sometimes")
