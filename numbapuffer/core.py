@@ -449,8 +449,10 @@ def _first_outside(a, lo, hi):
 
 
 @njit(cache=True)
-def _first_outside1(a, lo, hi):
-    """_first_outside for one value per agent (Discrete): a 1-D `a`, scalar bounds."""
+def _copy_discrete(a, out, lo, hi):
+    """One value per agent (Discrete): copy `a` into `out` if all lie in [lo, hi], else
+    return the index of the first that does not (out untouched). One compiled call does
+    the check (a branch-free pass) and the copy: about 1 us for 4096 actions."""
     bad = False
     for j in range(a.shape[0]):
         bad |= (a[j] < lo) | (a[j] > hi)
@@ -458,6 +460,8 @@ def _first_outside1(a, lo, hi):
         for j in range(a.shape[0]):
             if a[j] < lo or a[j] > hi:
                 return j
+    for j in range(a.shape[0]):
+        out[j] = a[j]
     return -1
 
 
@@ -557,6 +561,7 @@ class Env:
         self.env_ids = np.arange(self.num_agents)
         self._infos = []
         self._lo, self._hi = _action_bounds(space)
+        self._discrete = (int(self._lo[0]), int(self._hi[0])) if isinstance(space, spaces.Discrete) else None
         self._steps = 0
         self._ready = False
         self.closed = False
@@ -575,7 +580,11 @@ class Env:
         records = _records if numba.config.DISABLE_JIT else (lambda a: a)
         self._buffers = (records(self.state), records(self.params), self.observations, self.actions, self.rewards,
                          self.terminals, self.truncations, self.masks, records(self.episodes))
-        self._logs = records(self.logs)
+        self._step_args = self._buffers + (records(self.logs), self._chunks, self._autoreset)
+        # The step kernel's arguments keep their types for the env's life: its compiled entry
+        # point, called directly, skips Numba's matching of argument types (0.7 us a step).
+        self._step = (self._step_kernel if numba.config.DISABLE_JIT else
+                      self._step_kernel.compile(tuple(numba.typeof(x) for x in self._step_args)))
 
     def reset(self, seed=None, mask=None):
         """Reset games (all, or where `mask` is true) and return (observations, infos).
@@ -602,7 +611,7 @@ class Env:
         if not self._ready:
             raise RuntimeError(f"{self.game.name}: call reset() before step()")
         self._write_actions(actions)
-        self._step_kernel(*self._buffers, self._logs, self._chunks, self._autoreset)
+        self._step(*self._step_args)
         self._steps += 1
         infos = []
         if self.report_interval and self._steps % self.report_interval == 0:
@@ -664,6 +673,12 @@ class Env:
         return f"Env({self.game.name!r}, num_envs={self.num_envs})"
 
     def _write_actions(self, actions):
+        # The common case, a well-formed integer array for a Discrete space, checked and
+        # copied in one compiled call; anything else (and any error) takes the general path.
+        a = actions
+        if (self._discrete is not None and type(a) is np.ndarray and a.shape == self.actions.shape
+                and a.dtype.kind in "iu" and _copy_discrete(a, self.actions, *self._discrete) < 0):
+            return
         write_actions(self.game.name, self.single_action_space, self._lo, self._hi, actions, self.actions)
 
     def _check_mask(self, mask):
@@ -704,7 +719,7 @@ def write_actions(name, space, lo, hi, actions, out):
         if a.dtype.kind not in "iu":
             raise TypeError(f"{name}: actions have dtype {a.dtype}, expected integers for {space}")
         if a.ndim == 1:
-            j = _first_outside1(a, lo[0], hi[0])
+            j = _copy_discrete(a, out, lo[0], hi[0])
         else:
             j = _first_outside(a.reshape(a.shape[0], -1), lo, hi)
         if j >= 0:
@@ -712,6 +727,8 @@ def write_actions(name, space, lo, hi, actions, out):
             k = j % lo.shape[0]
             raise ValueError(f"{name}: action value {v} (flat index {j}) is out of range for {space}: "
                              f"expected {lo[k]}..{hi[k]}")
+        if a.ndim == 1:
+            return  # copied
     if a is not out:
         np.copyto(out, a, casting="unsafe")
 
