@@ -230,9 +230,12 @@ game_reset = njit(inline="always")(getattr(_reset, "py_func", _reset))
 def step_game(i, state, params, buf, logs, autoreset):
     a0 = i * A
     if autoreset != SAME_STEP:  # a game that ended last step: NEXT_STEP resets it now,
-        ended = True            # DISABLED leaves it ended (reward 0) until reset(mask=...)
-        for a in range(a0, a0 + A):
-            ended &= buf.terminals[a] or buf.truncations[a] or not buf.masks[a]
+        if A == 1:              # DISABLED leaves it ended (reward 0) until reset(mask=...)
+            ended = buf.terminals[a0] | buf.truncations[a0]  # (a lone agent's mask never ends a game)
+        else:
+            ended = True
+            for a in range(a0, a0 + A):
+                ended &= buf.terminals[a] or buf.truncations[a] or not buf.masks[a]
         if ended:
             if autoreset == NEXT_STEP:
                 reset_game(i, state, params, buf)
