@@ -44,7 +44,7 @@ from gymnasium.vector.utils import batch_space
 from numbapuffer import envs
 from numbapuffer.core import Env, Game, _action_bounds, buffer_specs, write_actions
 
-__all__ = ["make", "Serial", "Multiprocessing", "NumbaVecEnv", "register"]
+__all__ = ["make", "Serial", "Multiprocessing", "NumbaVecEnv", "NumbaEnv", "register"]
 
 BACKENDS = ("native", "serial", "multiprocessing")
 
@@ -749,10 +749,49 @@ def _check_reset_mask(mask, num_envs):
     return mask
 
 
+class NumbaEnv(gymnasium.Env):
+    """One game of a single-agent native env as a plain gymnasium.Env (`gymnasium.make`).
+
+    As gymnasium expects of a single env, it does not restart itself: call reset() after a
+    terminated or truncated step. Observations are copies. One game per call pays Python's
+    overhead on every step: for speed use NumbaVecEnv or the native env."""
+
+    # gymnasium.make reads the class's modes before it makes an env (each first-party game
+    # has a view); an instance carries its own game's.
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": None}
+
+    def __init__(self, env, render_mode=None, **params):
+        game = _game(env)
+        if game.agents != 1:
+            raise ValueError(f"{game.name} has {game.agents} agents per game; NumbaEnv is for single-agent "
+                             f"games: use its PettingZoo API (numbapuffer.envs.{game.name}.parallel_env())")
+        self.env = Env(game, 1, render_mode=render_mode, report_interval=0, autoreset="disabled", **params)
+        self.observation_space, self.action_space = game.observation_space, game.action_space
+        self.metadata = dict(self.env.metadata)
+        self.render_mode = render_mode
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.env.reset(seed=seed)
+        return self.env.observations[0].copy(), {}
+
+    def step(self, action):
+        obs, rewards, terminals, truncations, _ = self.env.step(np.reshape(action, self.env.actions.shape))
+        return obs[0].copy(), float(rewards[0]), bool(terminals[0]), bool(truncations[0]), {}
+
+    def render(self):
+        return self.env.render()
+
+    def close(self):
+        self.env.close()
+
+
 def register():
-    """Register numbapuffer/<Name>-v0 with gymnasium for every first-party env, for
-    gymnasium.make_vec. Env modules load only when one is made."""
+    """Register numbapuffer/<Name>-v0 with gymnasium for every first-party env: NumbaVecEnv
+    for gymnasium.make_vec, NumbaEnv (one game) for gymnasium.make. Env modules load only
+    when one is made."""
     for env_id, name in envs.ENVS.items():
         gym_id = f"numbapuffer/{name}-v0"
         if gym_id not in gymnasium.registry:
-            gymnasium.register(gym_id, vector_entry_point="numbapuffer.vector:NumbaVecEnv", kwargs={"env": env_id})
+            gymnasium.register(gym_id, entry_point="numbapuffer.vector:NumbaEnv",
+                               vector_entry_point="numbapuffer.vector:NumbaVecEnv", kwargs={"env": env_id})

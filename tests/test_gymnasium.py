@@ -358,3 +358,55 @@ def test_cleanrl_style_ppo_runs_through_make_vec():
     envs.close()
     assert len(losses) == updates * epochs * minibatches and all(np.isfinite(losses))
     assert returns_seen  # max_score=1: episodes end within the run, and their stats arrive
+
+
+# --- one game as a plain gymnasium.Env -----------------------------------------------------
+
+@pytest.mark.parametrize("name", ["CartPole", "Pong", "Squared", "Breakout", "Connect4"])
+def test_gymnasium_make_gives_a_checked_single_env(name):
+    from gymnasium.utils.env_checker import check_env
+    env = gymnasium.make(f"numbapuffer/{name}-v0")
+    check_env(env.unwrapped, skip_render_check=True)
+    env.close()
+
+
+def test_single_env_plays_episodes_and_waits_for_reset():
+    env = gymnasium.make("numbapuffer/CartPole-v0")
+    obs, info = env.reset(seed=3)
+    assert env.observation_space.contains(obs) and info == {}
+    native = npf.make("cartpole", num_envs=1)
+    native.reset(seed=3)
+    np.testing.assert_array_equal(obs, native.observations[0])  # game 0 of the same stream
+    returns = []
+    for _ in range(3):
+        total, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            assert isinstance(reward, float) and isinstance(terminated, bool) and obs.dtype == np.float32
+            total += reward
+            done = terminated or truncated
+        returns.append(total)
+        obs, _ = env.reset()
+    assert all(r >= 1 for r in returns)
+    with pytest.raises(ValueError, match="out of range for Discrete"):
+        env.step(5)
+    env.step(0)
+
+
+def test_single_env_renders_and_refuses_multi_agent_games(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    env = gymnasium.make("numbapuffer/Pong-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    assert env.render().shape == (640, 500, 3)
+    with pytest.raises(ValueError, match="PettingZoo"):
+        gymnasium.make("numbapuffer/Snake-v0")
+
+
+def test_make_vec_sync_mode_runs_single_envs():
+    envs = gymnasium.make_vec("numbapuffer/CartPole-v0", num_envs=3, vectorization_mode="sync")
+    obs, _ = envs.reset(seed=0)
+    assert obs.shape == (3, 4)
+    for _ in range(30):
+        obs, rewards, terminations, truncations, _ = envs.step(envs.action_space.sample())
+    assert obs.shape == (3, 4) and rewards.shape == (3,)
+    envs.close()
