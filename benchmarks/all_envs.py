@@ -6,7 +6,6 @@ a neighbour's load on a shared machine spreads over all figures alike. Prints me
 
 `numbapuffer bench ENV --threads T` measures one env at one thread count the same way.
 """
-import argparse
 import os
 import sys
 
@@ -15,15 +14,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numbapuffer as npf  # noqa: E402
-from numbapuffer.bench import action_sets, machine, timed_steps  # noqa: E402
+from numbapuffer.bench import interleaved_parser, action_sets, machine, timed_steps  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = interleaved_parser(__doc__)
     parser.add_argument("envs", nargs="*", default=npf.list_envs())
-    parser.add_argument("--num-envs", type=int, default=4096)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--seconds", type=float, default=0.5, help="per timed round")
     args = parser.parse_args()
     threads = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
     envs, acts = {}, {}

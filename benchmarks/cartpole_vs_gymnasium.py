@@ -6,7 +6,6 @@ threads; prints each median steps/s and numbapuffer's ratio to gymnasium.
 
     python benchmarks/cartpole_vs_gymnasium.py [--num-envs 4096] [--rounds 7] [--seconds 0.5]
 """
-import argparse
 import os
 import sys
 
@@ -16,15 +15,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numbapuffer as npf  # noqa: E402
-from numbapuffer.bench import action_sets, machine, timed_steps  # noqa: E402
+from numbapuffer.bench import interleaved_parser, action_sets, machine, timed_steps  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--num-envs", type=int, default=4096)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--seconds", type=float, default=0.5, help="per timed round")
-    args = parser.parse_args()
+    args = interleaved_parser(__doc__).parse_args()
     n = args.num_envs
     threads = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
     env = npf.make("cartpole", num_envs=n, seed=0)

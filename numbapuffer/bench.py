@@ -3,11 +3,22 @@
 Machines here are noisy: every figure is the median of several timed rounds, and
 comparisons are measured interleaved in the same process.
 """
+import argparse
 import os
 import time
 
 import numba
 import numpy as np
+
+
+def interleaved_parser(doc):
+    """The command line of a benchmark script that compares interleaved rounds: --num-envs,
+    --rounds, --seconds (add the script's own arguments, then parse_args)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--num-envs", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.5, help="per timed round")
+    return parser
 
 
 def action_sets(space, count=64, seed=0):
