@@ -349,7 +349,7 @@ class Multiprocessing(_Vec):
     def __init__(self, env, num_envs=1, num_workers=None, batch_size=None, seed=None, report_interval=128,
                  threads_per_worker=None, timeout=60.0, **params):
         game = _game(env)
-        Env(game, 1, **params)  # checks every param here, with the env's own messages, before any process starts
+        game.make_params(**params)  # checks every param here, with the env's own messages, before any process starts
         _check_num_envs(num_envs)
         cores = os.cpu_count() or 1
         num_workers = _check_split(num_envs, math.gcd(num_envs, cores) if num_workers is None else num_workers)
