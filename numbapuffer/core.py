@@ -520,7 +520,7 @@ class Env:
 
     def __init__(self, game, num_envs=1, seed=None, buf=None, render_mode=None,
                  report_interval=128, game_offset=0, autoreset="same_step", **params):
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        if not is_int(num_envs) or num_envs < 1:
             raise ValueError(f"{game.name}: num_envs must be an integer >= 1, got {num_envs!r}")
         if render_mode is not None and render_mode not in game.render_modes:
             offered = ", ".join(repr(m) for m in (None,) + game.render_modes)
@@ -596,7 +596,7 @@ class Env:
         per game; None continues each game's stream."""
         which = self._all if mask is None else self._check_mask(mask)
         if seed is not None:
-            if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            if is_int(seed):
                 streams = seed_streams(seed, self.game_offset + np.arange(self.num_envs))
             else:
                 seeds = list(seed)
@@ -773,6 +773,11 @@ def _records(a):
     """Under NUMBA_DISABLE_JIT the kernels run as Python and see records as game code
     does: `s.field` reads and writes the field."""
     return a.view(np.dtype((_Record, a.dtype)))
+
+
+def is_int(x):
+    """A Python or numpy integer, and not a bool: what counts, seeds and sizes must be."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
 def _entropy():

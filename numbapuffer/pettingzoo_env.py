@@ -30,7 +30,7 @@ import numpy as np
 import pettingzoo
 from gymnasium import spaces
 
-from numbapuffer.core import Env
+from numbapuffer.core import Env, is_int
 
 
 class ParallelEnv(pettingzoo.ParallelEnv):
@@ -49,7 +49,7 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         names = list(agent_names) if agent_names is not None else [f"agent_{k}" for k in range(game.agents)]
         if len(names) != game.agents or len(set(names)) != len(names):
             raise ValueError(f"{game.name}: agent_names must be {game.agents} distinct names, got {agent_names!r}")
-        if isinstance(max_cycles, bool) or not isinstance(max_cycles, (int, np.integer)) or max_cycles < 1:
+        if not is_int(max_cycles) or max_cycles < 1:
             raise ValueError(f"{game.name}: max_cycles must be an integer >= 1, got {max_cycles!r}")
         self.env = Env(game, num_envs=1, seed=seed, render_mode=render_mode, report_interval=0,
                        autoreset="disabled", **params)

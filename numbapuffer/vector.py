@@ -42,7 +42,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from numbapuffer import envs
-from numbapuffer.core import Env, Game, _action_bounds, buffer_specs, write_actions
+from numbapuffer.core import Env, Game, _action_bounds, buffer_specs, is_int, write_actions
 
 __all__ = ["make", "Serial", "Multiprocessing", "NumbaVecEnv", "NumbaEnv", "register"]
 
@@ -217,13 +217,13 @@ def _allocate(vec, specs):
 
 
 def _check_num_envs(num_envs):
-    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+    if not is_int(num_envs) or num_envs < 1:
         raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
 
 
 def _check_split(num_envs, num_workers):
     _check_num_envs(num_envs)
-    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 1:
+    if not is_int(num_workers) or num_workers < 1:
         raise ValueError(f"num_workers must be an integer >= 1, got {num_workers!r}")
     if num_envs % num_workers:
         raise ValueError(f"num_envs ({num_envs}) must be a multiple of num_workers ({num_workers})")
@@ -233,11 +233,10 @@ def _check_split(num_envs, num_workers):
 def _split_seed(seed, num_envs, parts):
     """Each part's share of a reset seed: an int is the same for all (game i's stream is
     (seed, i) wherever it runs), a list of one int per game is sliced."""
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
+    if seed is None or is_int(seed):
         return [seed] * parts
     seeds = list(seed)
-    if len(seeds) != num_envs or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-                                         for x in seeds):
+    if len(seeds) != num_envs or not all(is_int(x) for x in seeds):
         raise ValueError(f"seed must be an int or {num_envs} ints, got {seed!r}")
     per = num_envs // parts
     return [seeds[w * per:(w + 1) * per] for w in range(parts)]
@@ -355,8 +354,7 @@ class Multiprocessing(_Vec):
         num_workers = _check_split(num_envs, math.gcd(num_envs, cores) if num_workers is None else num_workers)
         per = num_envs // num_workers
         batch = num_envs if batch_size is None else batch_size
-        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1 \
-                or batch % per or num_envs % batch:
+        if not is_int(batch) or batch < 1 or batch % per or num_envs % batch:
             raise ValueError(f"batch_size ({batch_size!r}) must divide num_envs ({num_envs}) and be a multiple "
                              f"of the games per worker ({per})")
         threads = threads_per_worker
@@ -693,7 +691,7 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
             if key != "reset_mask":
                 raise ValueError(f"{self.env.game.name}: unknown reset option {key!r} (known: reset_mask)")
             mask = _check_reset_mask(value, self.num_envs)
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if is_int(seed):
             super().reset(seed=int(seed))  # np_random, as gymnasium's vector envs seed it
         self.env.reset(seed=seed, mask=mask)
         return self.env.observations, {}

@@ -44,7 +44,7 @@ from pettingzoo.utils.conversions import parallel_to_aec
 import colorsys
 from functools import partial
 
-from numbapuffer.core import Game, rand_int
+from numbapuffer.core import Game, is_int, rand_int
 from numbapuffer.render import COLORS, View, text
 from numbapuffer.pettingzoo_env import ParallelEnv
 
@@ -278,7 +278,7 @@ def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
     """A snake Game of these sizes (see the module docstring)."""
     sizes = dict(num_snakes=num_snakes, width=width, height=height, vision=vision, max_length=max_length)
     for k, v in sizes.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        if not is_int(v) or v < 1:
             raise ValueError(f"snake: {k}={v!r} must be an integer >= 1")
     if num_snakes > MAX_SNAKES:
         raise ValueError(f"snake: num_snakes={num_snakes} must be at most {MAX_SNAKES}")
