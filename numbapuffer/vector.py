@@ -42,7 +42,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from numbapuffer import envs
-from numbapuffer.core import Env, Game, _action_bounds, buffer_specs, is_int, write_actions
+from numbapuffer.core import BUFFERS, Env, Game, _action_bounds, buffer_specs, is_int, write_actions
 
 __all__ = ["make", "Serial", "Multiprocessing", "NumbaVecEnv", "NumbaEnv", "register"]
 
@@ -178,7 +178,7 @@ class Serial(_Vec):
 
     def _buffers(self, lo, hi):
         rows = slice(lo * self.agents_per_game, hi * self.agents_per_game)
-        return {k: getattr(self, k)[rows] for k in _BUFFERS}
+        return {k: getattr(self, k)[rows] for k in BUFFERS}
 
     def async_reset(self, seed=None):
         seeds = _split_seed(seed, self.num_envs, len(self.envs))
@@ -207,8 +207,6 @@ class Serial(_Vec):
             e.close()
         self.closed = True
 
-
-_BUFFERS = ("observations", "actions", "rewards", "terminals", "truncations", "masks")
 
 
 def _allocate(vec, specs):
@@ -676,9 +674,7 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
         self.num_envs = e.num_envs
         self.single_observation_space, self.single_action_space = e.single_observation_space, e.single_action_space
         self.observation_space, self.action_space = e.observation_space, e.action_space
-        meta = getattr(e, "metadata", None) or getattr(game, "metadata", None) or {}
-        self.metadata = {"autoreset_mode": mode, "render_modes": list(meta.get("render_modes", [])),
-                         "render_fps": meta.get("render_fps")}
+        self.metadata = {"autoreset_mode": mode, **e.metadata}
         self.render_mode = render_mode
         self.autoreset_mode = mode
         self.report_interval = report_interval
@@ -729,10 +725,7 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
         return self.env.log()
 
     def render(self):
-        render = getattr(self.env, "render", None)
-        if render is None:
-            raise NotImplementedError(f"{self.env.game.name}: this env cannot render")
-        return render()
+        return self.env.render()
 
     def close_extras(self, **kwargs):
         self.env.close()
