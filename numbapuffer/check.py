@@ -12,7 +12,7 @@ from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 
 from numbapuffer import envs
-from numbapuffer.core import Env, Game
+from numbapuffer.core import Env, Game, ended_games
 
 
 class Problems(list):
@@ -61,8 +61,7 @@ class _Checker:
         self.problems = Problems()
         self.broken = False  # set when later checks cannot run
         self.nondeterministic = False  # set when two runs with the same seed differ
-        env = self.make()
-        self.actions = self.random_actions(env, max(steps, 50))
+        self.actions = self.random_actions(max(steps, 50))
 
     def problem(self, text):
         self.problems.append(f"{self.game.name}: {text}")
@@ -70,17 +69,15 @@ class _Checker:
     def make(self, **kw):
         return Env(self.game, num_envs=self.n, seed=self.seed, report_interval=0, **kw, **self.params)
 
-    def random_actions(self, env, count):
-        space = env.action_space
+    def random_actions(self, count):
+        space = batch_space(self.game.action_space, self.n * self.game.agents)
         space.seed(self.seed)
         return np.stack([space.sample() for _ in range(count)])
 
     # ---------------------------------------------------------------------------------------
     def declaration(self):
         game, env = self.game, self.make()
-        obs_space, act_space = game.observation_space, game.action_space
-        if env.observation_space != batch_space(obs_space, env.num_agents):
-            self.problem("observation_space is not the batch of single_observation_space")
+        obs_space = game.observation_space
         bounded = np.isfinite(obs_space.low).all() and np.isfinite(obs_space.high).all()
         if not bounded and obs_space.dtype.kind in "iu":
             self.problem(f"observation space {obs_space} of integers needs finite bounds")
@@ -94,8 +91,6 @@ class _Checker:
         except Exception as e:
             self.broken = True
             return self.problem(f"step raised {type(e).__name__}: {e}")
-        if not isinstance(act_space, spaces.Box) and env.actions.dtype.kind not in "iu":
-            self.problem(f"integer action space {act_space} but actions buffer of {env.actions.dtype}")
 
     def random_play(self):
         """Observations inside the space, finite rewards, and log() == the episodes seen."""
@@ -208,14 +203,13 @@ class _Checker:
         env, manual, fresh = self.make(), self.make(autoreset="disabled"), self.make()
         for e in (env, manual):
             e.reset(seed=self.seed)
-        per_game = env.agents_per_game
         for t, a in enumerate(self.actions[:self.steps]):
             env.step(a)
             manual.step(a)
             for name in ("rewards", "terminals", "truncations"):
                 if not _same(getattr(manual, name), getattr(env, name)):
                     return self.problem(f"{name} at step {t} differ between autoreset and no autoreset")
-            ended = (manual.terminals | manual.truncations | ~manual.masks).reshape(-1, per_game).all(1)
+            ended = ended_games(manual)
             if ended.any():
                 fresh.state[ended] = np.zeros(1, fresh.state.dtype)
                 fresh.state["rng"][ended] = manual.state["rng"][ended]

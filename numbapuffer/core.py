@@ -692,6 +692,15 @@ class Env:
         return np.ascontiguousarray(m)
 
 
+def ended_games(env):
+    """Per game of `env`: whether all its agents are done, by the kernels' rule (terminal,
+    truncated, or out of play with `masks` False; a lone agent's mask never ends its game)."""
+    done = env.terminals | env.truncations
+    if env.agents_per_game > 1:
+        done = done | ~env.masks
+    return done.reshape(-1, env.agents_per_game).all(1)
+
+
 def _shown(env, method):
     """`method` (reset or step), then game 0 drawn in the window: only for render_mode "human",
     so the step of any other env carries no drawing at all."""

@@ -12,7 +12,7 @@ are posted as pygame key events, so they take the same path as a real keyboard's
 import numpy as np
 
 from numbapuffer import envs, render
-from numbapuffer.core import Env, Game
+from numbapuffer.core import Env, Game, ended_games
 from numbapuffer.render import COLORS
 
 BAR = 46         # pixels under the frame: the controls line and the status line
@@ -125,7 +125,7 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
                     env.step(actions)
                     steps += 1
                     ret += float(env.rewards[0])
-                    if np.all(env.terminals | env.truncations | ~env.masks):
+                    if ended_games(env)[0]:
                         games += 1
                         shown_over = max(1, round(GAME_OVER * (fps or view.fps)))
             _draw(window, renderer, env, view, clock, ret, games, shown_over)
