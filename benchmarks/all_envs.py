@@ -10,11 +10,10 @@ import os
 import sys
 
 import numba
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numbapuffer as npf  # noqa: E402
-from numbapuffer.bench import interleaved_parser, action_sets, machine, timed_steps  # noqa: E402
+from numbapuffer.bench import action_sets, interleaved, interleaved_parser, machine  # noqa: E402
 
 
 def main():
@@ -22,22 +21,17 @@ def main():
     parser.add_argument("envs", nargs="*", default=npf.list_envs())
     args = parser.parse_args()
     threads = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
-    envs, acts = {}, {}
+    envs, cases = {}, {}
     for name in args.envs:
         env = envs[name] = npf.make(name, num_envs=args.num_envs, seed=0)
         env.reset(seed=0)
-        acts[name] = action_sets(env.action_space)
-        timed_steps(env.step, acts[name], 0.2)  # compile and warm up
-    rates = {(name, t): [] for name in envs for t in threads}
-    for _ in range(args.rounds):
-        for name, env in envs.items():
-            for t in threads:
-                numba.set_num_threads(t)
-                rates[name, t].append(timed_steps(env.step, acts[name], args.seconds) * env.num_agents)
+        acts = action_sets(env.action_space)
+        cases.update({(name, t): (env.step, acts, env.num_agents, t) for t in threads})
+    rates = interleaved(cases, args.seconds, args.rounds, warmup=0)
     print(f"{args.num_envs} games per env, median of {args.rounds} interleaved rounds of {args.seconds:g} s")
     print(f"{'env':>10} " + " ".join(f"{f'{t} thread' + 's' * (t > 1):>14}" for t in threads))
     for name in envs:
-        print(f"{name:>10} " + " ".join(f"{np.median(rates[name, t]):>14,.0f}" for t in threads))
+        print(f"{name:>10} " + " ".join(f"{rates[name, t]:>14,.0f}" for t in threads))
     print(machine())
 
 

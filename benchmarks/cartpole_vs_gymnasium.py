@@ -11,11 +11,10 @@ import sys
 
 import gymnasium
 import numba
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numbapuffer as npf  # noqa: E402
-from numbapuffer.bench import interleaved_parser, action_sets, machine, timed_steps  # noqa: E402
+from numbapuffer.bench import action_sets, interleaved, interleaved_parser, machine  # noqa: E402
 
 
 def main():
@@ -27,20 +26,15 @@ def main():
     ref = gymnasium.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
     ref.reset(seed=0)
     acts = action_sets(env.action_space)
-    timed_steps(env.step, acts, 0.2)  # compile and warm up both
-    timed_steps(ref.step, acts, 0.2)
-    rates = {who: [] for who in ["gymnasium"] + threads}
-    for _ in range(args.rounds):
-        rates["gymnasium"].append(timed_steps(ref.step, acts, args.seconds) * n)
-        for t in threads:
-            numba.set_num_threads(t)
-            rates[t].append(timed_steps(env.step, acts, args.seconds) * n)
-    gym = np.median(rates["gymnasium"])
+    cases = {"gymnasium": (ref.step, acts, n, None)}
+    cases.update({t: (env.step, acts, n, t) for t in threads})
+    rates = interleaved(cases, args.seconds, args.rounds, warmup=0)
+    gym = rates["gymnasium"]
     print(f"CartPole, {n} games, median of {args.rounds} interleaved rounds of {args.seconds:g} s")
     print(f"{'who':>22} {'steps/s':>14} {'ratio':>6}")
     print(f"{'gymnasium vectorized':>22} {gym:>14,.0f} {1:>6.2f}")
     for t in threads:
-        r = np.median(rates[t])
+        r = rates[t]
         print(f"{f'numbapuffer {t} thread' + 's' * (t > 1):>22} {r:>14,.0f} {r / gym:>6.2f}")
     print(machine())
     env.close()

@@ -51,17 +51,26 @@ def env_rate(env, seconds=2.0, rounds=5, seed=0):
 
 def interleaved(cases, seconds=0.5, rounds=7, warmup=0.3):
     """Median steps/s of each case, timed in alternating rounds so that the machine's noise
-    falls on all of them alike. cases: name -> (step, action batches, agents per call).
+    falls on all of them alike. cases: name -> (step, action batches, agents per call,
+    Numba threads or None to leave the count as it is); the count is restored afterwards.
     Each timing follows `warmup` seconds of the same case: after worker processes ran, the
     OS takes a moment to spread this process's threads over the cores again (on 2 cores,
     the first tenths of a second of a parallel kernel ran up to 6x slower)."""
-    for step, acts, _ in cases.values():
-        timed_steps(step, acts, 0.1)  # compile and warm caches
+    threads_before = numba.get_num_threads()
+
+    def run(case, seconds):
+        step, acts, agents, threads = case
+        numba.set_num_threads(threads or threads_before)
+        return timed_steps(step, acts, seconds) * agents
+
+    for case in cases.values():
+        run(case, 0.1)  # compile and warm caches
     rates = {name: [] for name in cases}
     for _ in range(rounds):
-        for name, (step, acts, agents) in cases.items():
-            timed_steps(step, acts, warmup)
-            rates[name].append(timed_steps(step, acts, seconds) * agents)
+        for name, case in cases.items():
+            run(case, warmup)
+            rates[name].append(run(case, seconds))
+    numba.set_num_threads(threads_before)
     return {name: float(np.median(r)) for name, r in rates.items()}
 
 
@@ -81,7 +90,7 @@ def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, se
 
     def case(vec, step):
         vec.reset(seed=seed)
-        return step, action_sets(vec.action_space, seed=seed), vec.action_space.shape[0]
+        return step, action_sets(vec.action_space, seed=seed), vec.action_space.shape[0], None
 
     vecs = {
         f"native, {num_envs} games": npf.vector.make(env, num_envs, seed=seed),
