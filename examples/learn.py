@@ -72,7 +72,7 @@ def run(env_id, args):
 
 
 def plot(env_id, history, results, wall, path):
-    field = CURVE_FIELDS.get(env_id.split("/")[-1].split("-v")[0].lower())
+    field = CURVE_FIELDS.get(T.env_key(env_id))
     fields = ["episode_return"] + ([field] if field else [])
     fig, axes = plt.subplots(1, len(fields), figsize=(5 * len(fields), 3.4), squeeze=False)
     logged = [h for h in history if "episode_return" in h]

@@ -94,9 +94,14 @@ DEFAULTS = {
 }
 
 
+def env_key(env):
+    """The bare lowercase name of an env id: numbapuffer/CartPole-v0 and CartPole-v1 -> cartpole."""
+    return env.split("/")[-1].split("-v")[0].lower()
+
+
 def config(env, **overrides):
     """The Config of `env`: Config's defaults, then the env's row of DEFAULTS, then `overrides`."""
-    return Config(env=env, **{**DEFAULTS.get(env.split("/")[-1].split("-v")[0].lower(), {}), **overrides})
+    return Config(env=env, **{**DEFAULTS.get(env_key(env), {}), **overrides})
 
 
 def make_env(cfg, num_envs=None, **kwargs):
@@ -180,8 +185,7 @@ class Policy(nn.Module):
     def predict(self, observations, greedy=False):
         """Actions for a numpy batch of observations, as a numpy array for env.step."""
         obs = torch.from_numpy(np.asarray(observations)).view(len(observations), -1).float()
-        with torch.inference_mode():
-            return self.env_actions(self.act(obs, greedy)[0]).numpy()
+        return self.env_actions(self.act(obs, greedy)[0]).numpy()
 
     def env_actions(self, action):
         """Policy actions as the env takes them: the space's offsets, Box bounds, shapes."""
