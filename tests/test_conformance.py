@@ -19,6 +19,7 @@ from gymnasium.vector.utils import batch_space
 
 import numbapuffer as npf
 from numbapuffer import cli
+from numbapuffer.bench import action_sets
 from numbapuffer.envs import ENVS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,12 +30,6 @@ SEED = 7
 
 def make(name, **kw):
     return npf.make(name, num_envs=N, seed=SEED, report_interval=0, **kw)
-
-
-def random_actions(env, steps, seed=0):
-    space = env.action_space
-    space.seed(seed)
-    return np.stack([space.sample() for _ in range(steps)])
 
 
 def outputs(env):
@@ -74,7 +69,7 @@ def test_declaration_spaces_and_buffers(name):
     assert env.state.shape == (N,) and env.state.dtype.names[-1] == "rng"
     obs, infos = env.reset(seed=SEED)
     assert obs is env.observations and infos == []
-    out = env.step(random_actions(env, 1)[0])
+    out = env.step(action_sets(env.action_space, 1)[0])
     assert out[0] is env.observations and out[1] is env.rewards and out[2] is env.terminals
     assert out[3] is env.truncations and out[4] == []
     env.close()
@@ -163,7 +158,7 @@ def test_bad_actions_rejected_and_env_keeps_working(name):
     env, ref = make(name), make(name)
     for e in (env, ref):
         e.reset(seed=SEED)
-    acts = random_actions(env, 60)
+    acts = action_sets(env.action_space, 60)
     for k, (bad, error) in enumerate(bad_actions(env)):
         env.step(acts[k])
         ref.step(acts[k])

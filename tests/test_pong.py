@@ -6,25 +6,14 @@ import numpy as np
 import pytest
 
 import numbapuffer as npf
+from handset import one_game, put, step
 
 f32 = np.float32
 STAY, UP, DOWN = 0, 1, 2
 
 
 def pong(**params):
-    env = npf.make("pong", num_envs=1, seed=0, report_interval=0, **params)
-    env.reset(seed=0)
-    return env
-
-
-def put(env, **fields):
-    for k, v in fields.items():
-        env.state[k][0] = v
-
-
-def step(env, action):
-    obs, rew, term, trunc, _ = env.step(np.array([action]))
-    return env.state[0], obs[0].copy(), float(rew[0]), bool(term[0])
+    return one_game("pong", **params)
 
 
 def expected_obs(s, width=500, height=640, paddle_height=70, vx0=10, vy_max=13, max_score=21):
@@ -54,7 +43,7 @@ def test_serve_direction_drawn_from_the_games_stream():
 def test_ball_moves_and_paddles_follow_rules():
     env = pong()
     put(env, ball_x=200, ball_y=300, ball_vx=10, ball_vy=2, paddle_yl=100, paddle_yr=200)
-    s, obs, rew, term = step(env, UP)
+    s, obs, rew, term, _ = step(env, UP)
     assert (s["ball_x"], s["ball_y"]) == (210, 302)
     assert s["paddle_yr"] == 208  # up is +y
     assert s["paddle_yl"] == 108  # opponent tracks the ball, at most paddle_speed
@@ -75,7 +64,7 @@ def test_opponent_moves_exactly_onto_a_near_ball():
 def test_wall_bounce_and_ball_clip(y, vy, new_y, new_vy):
     env = pong()
     put(env, ball_x=250, ball_y=y, ball_vx=10, ball_vy=vy)
-    s, obs, rew, _ = step(env, STAY)
+    s, obs, rew, _, _ = step(env, STAY)
     assert s["ball_vy"] == new_vy and s["ball_y"] == new_y and rew == 0
 
 
@@ -90,7 +79,7 @@ def test_wall_bounce_and_ball_clip(y, vy, new_y, new_vy):
 def test_right_paddle_bounce_reward_and_spin(action, vy, new_vy):
     env = pong()
     put(env, ball_x=460, ball_y=300, ball_vx=10, ball_vy=vy, paddle_yr=290, paddle_yl=300)
-    s, obs, rew, term = step(env, action)
+    s, obs, rew, term, _ = step(env, action)
     assert rew == 1 and not term
     assert s["ball_vx"] == -10 and s["ball_vy"] == new_vy and s["n_bounces"] == 1
     assert s["ball_x"] == 500 - 32  # clipped back inside the field
@@ -101,14 +90,14 @@ def test_right_paddle_bounce_reward_and_spin(action, vy, new_vy):
 def test_left_paddle_bounce_no_reward():
     env = pong()
     put(env, ball_x=5, ball_y=300, ball_vx=-10, ball_vy=1, paddle_yl=280, paddle_yr=0)
-    s, obs, rew, term = step(env, STAY)
+    s, obs, rew, term, _ = step(env, STAY)
     assert s["ball_vx"] == 10 and s["ball_x"] == 0 and rew == 0 and s["n_bounces"] == 1
 
 
 def test_point_won():
     env = pong()
     put(env, ball_x=5, ball_y=100, ball_vx=-10, ball_vy=-2, paddle_yl=500, paddle_yr=30, score_r=3, score_l=2)
-    s, obs, rew, term = step(env, STAY)
+    s, obs, rew, term, _ = step(env, STAY)
     assert rew == 10 and not term
     assert s["score_r"] == 4 and s["score_l"] == 2
     assert (s["ball_x"], s["ball_y"], s["ball_vx"], abs(s["ball_vy"])) == (100, 304, 10, 1)  # round reset
@@ -120,7 +109,7 @@ def test_point_won():
 def test_point_lost():
     env = pong()
     put(env, ball_x=460, ball_y=400, ball_vx=10, ball_vy=2, paddle_yr=0, paddle_yl=380, score_l=5)
-    s, obs, rew, term = step(env, STAY)
+    s, obs, rew, term, _ = step(env, STAY)
     assert rew == 0 and not term
     assert s["score_l"] == 6 and s["score_r"] == 0 and s["ball_x"] == 100
     np.testing.assert_array_equal(obs, expected_obs(s))
@@ -130,7 +119,7 @@ def test_last_reward_of_a_step_counts_with_frameskip():
     """Frame 1 returns the ball (+1); ~45 frames later the slow opponent misses it (+10)."""
     env = pong(frameskip=60, paddle_speed=1)
     put(env, ball_x=460, ball_y=300, ball_vx=10, ball_vy=0, paddle_yr=290, paddle_yl=-35)
-    s, obs, rew, term = step(env, STAY)
+    s, obs, rew, term, _ = step(env, STAY)
     assert rew == 10 and s["score_r"] == 1 and s["ball_x"] == 100  # the step ended at the point
     assert env.episodes[0]["episode_return"] == 10
 
@@ -147,7 +136,7 @@ def test_game_end_terminal_and_same_step_reset(won):
         put(env, ball_x=5, ball_y=100, ball_vx=-10, ball_vy=0, paddle_yl=500, paddle_yr=30)
     else:
         put(env, ball_x=460, ball_y=400, ball_vx=10, ball_vy=2, paddle_yr=0, paddle_yl=380)
-    s, obs, rew, term = step(env, STAY)
+    s, obs, rew, term, _ = step(env, STAY)
     assert term and rew == (10 if won else 0)
     assert s["score_l"] == s["score_r"] == 0  # a new game started in the same step
     np.testing.assert_array_equal(obs, expected_obs(s))  # ...and its first observation is returned
@@ -155,7 +144,7 @@ def test_game_end_terminal_and_same_step_reset(won):
     assert log["n"] == 1 and log["episode_length"] == 4
     assert log["episode_return"] == (10 if won else 0) and log["score"] == (2 if won else 1)
     assert env.episodes[0]["episode_length"] == 0
-    _, _, _, term = step(env, STAY)
+    _, _, _, term, _ = step(env, STAY)
     assert not term
 
 

@@ -10,6 +10,7 @@ import pytest
 
 import numbapuffer as npf
 from numbapuffer import render
+from numbapuffer.bench import action_sets
 from numbapuffer.envs import connect4, snake
 from numbapuffer.play import play
 from numbapuffer.render import Fields, Renderer
@@ -34,10 +35,8 @@ def pygame():
 
 
 def random_steps(env, steps, seed=0):
-    space = env.action_space
-    space.seed(seed)
-    for _ in range(steps):
-        env.step(space.sample())
+    for actions in action_sets(env.action_space, steps, seed):
+        env.step(actions)
 
 
 def test_every_env_has_all_its_envs_registered_here():

@@ -3,6 +3,8 @@ every kind of action space, checkpoints, evaluation, and the train/eval commands
 runs only; the long acceptance runs are examples/learn.py."""
 import math
 import os
+import subprocess
+import sys
 
 import gymnasium
 import numpy as np
@@ -15,6 +17,8 @@ from numbapuffer import cli  # noqa: E402
 from numbapuffer import train as T  # noqa: E402
 
 import reach  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # this checkout, whose numbapuffer runs
 
 
 def few_updates(env_id, updates=3, **overrides):
@@ -29,7 +33,7 @@ def check_history(history, updates):
     for h in history:
         for k in ("loss", "policy_loss", "value_loss", "entropy", "approx_kl", "reward"):
             assert math.isfinite(h[k]), (k, h)
-    assert history[-1]["step"] == sum(1 for _ in history) * (history[0]["step"])
+    assert history[-1]["step"] == len(history) * history[0]["step"]
 
 
 def test_native_few_updates_checkpoint_saved_loaded_and_evaluated(tmp_path):
@@ -90,7 +94,6 @@ def test_gymnasium_vector_env_few_updates():
 
 def test_numbapuffer_through_gymnasium_make_vec_few_updates():
     """The same trainer through numbapuffer's own gymnasium drop-in (NumbaVecEnv)."""
-    pytest.importorskip("numbapuffer.vector", reason="NumbaVecEnv is not in this checkout yet")
     env = gymnasium.make_vec("numbapuffer/CartPole-v0", num_envs=8)
     cfg = few_updates("numbapuffer/CartPole-v0", num_envs=8, num_steps=64)
     policy, history = T.train(cfg, env=env, progress=False)
@@ -250,11 +253,7 @@ def test_cli_eval_render_plays_one_game_in_a_window(tmp_path, monkeypatch, capsy
 
 
 def run_python(code):
-    import os
-    import subprocess
-    import sys
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # this checkout's numbapuffer
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
 def test_the_core_package_and_its_command_work_without_torch():
@@ -273,8 +272,7 @@ def test_the_core_package_and_its_command_work_without_torch():
 def test_cli_play_with_a_trained_policy(monkeypatch, capsys):
     """The committed Pong policy plays in the window instead of the keyboard, and wins points."""
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    pong_policy = os.path.join(root, "examples", "policies", "pong.pt")
+    pong_policy = os.path.join(ROOT, "examples", "policies", "pong.pt")
     assert cli.main(["play", "pong", "--policy", pong_policy, "--max-frames", "1200", "--fps", "0", "--seed", "0"]) == 0
     final = capsys.readouterr().out.splitlines()[-1]
     score = int(final.split("score_r=")[1].split(",")[0])
