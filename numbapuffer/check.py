@@ -22,7 +22,7 @@ class Problems(list):
         return "no problems found" if not self else "\n".join(f"- {p}" for p in self)
 
 
-def check_env(env, num_envs=64, steps=1000, seed=0):
+def check_env(env: str | Game | Env, num_envs: int = 64, steps: int = 1000, seed: int = 0) -> "Problems":
     """Run `env` (an env id, a Game or an Env; an Env's params are kept) through the checks and
     return the Problems found: declaration, buffers, observations written and inside the
     space (and representable in its dtype), finite rewards, episodes finishing and logged,
@@ -45,14 +45,12 @@ def check_env(env, num_envs=64, steps=1000, seed=0):
 
 
 def _game_and_params(env):
-    if isinstance(env, str):
-        return envs.get(env), {}
-    if isinstance(env, Game):
-        return env, {}
     if isinstance(env, Env):
         p = env.params[0]
         return env.game, {k: p[k].item() for k in env.game.defaults}
-    raise TypeError(f"check_env takes an env id, a Game or an Env, got {type(env).__name__}")
+    if not isinstance(env, (str, Game)):
+        raise TypeError(f"check_env takes an env id, a Game or an Env, got {type(env).__name__}")
+    return envs.get(env), {}
 
 
 class _Checker:

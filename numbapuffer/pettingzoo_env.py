@@ -30,7 +30,8 @@ import numpy as np
 import pettingzoo
 from gymnasium import spaces
 
-from numbapuffer.core import Env, is_int
+from numbapuffer.checks import is_int
+from numbapuffer.core import Env
 
 
 class ParallelEnv(pettingzoo.ParallelEnv):
@@ -38,14 +39,13 @@ class ParallelEnv(pettingzoo.ParallelEnv):
 
     agent_names: one name per agent of the game (default agent_0, agent_1, ...).
     max_cycles: steps after which every agent still playing is truncated.
-    action_mask: a slice of the (flat) observation holding the legal-action mask; each
-    agent's infos then carry it as "action_mask" (int8). seed: the game's stream until
+    A game that declares its legal-move mask (Game(..., action_mask=...)) gives each
+    agent's infos that mask as "action_mask" (int8). seed: the game's stream until
     reset(seed=...) sets another. render_mode: None or one of the game's render modes
     ("human", "rgb_array" for a game with a view). params: the game's params.
     """
 
-    def __init__(self, game, agent_names=None, max_cycles=1000, render_mode=None, seed=None, action_mask=None,
-                 **params):
+    def __init__(self, game, agent_names=None, max_cycles=1000, render_mode=None, seed=None, **params):
         names = list(agent_names) if agent_names is not None else [f"agent_{k}" for k in range(game.agents)]
         if len(names) != game.agents or len(set(names)) != len(names):
             raise ValueError(f"{game.name}: agent_names must be {game.agents} distinct names, got {agent_names!r}")
@@ -63,7 +63,6 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         # One space object per agent, so that seeding one agent's space leaves the others alone.
         self._observation_spaces = {name: copy.deepcopy(game.observation_space) for name in names}
         self._action_spaces = {name: copy.deepcopy(game.action_space) for name in names}
-        self._action_mask = action_mask
         self._idle = _idle_action(game.action_space)
 
     def observation_space(self, agent):
@@ -115,9 +114,10 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         self.env.close()
 
     def _info(self, k):
-        if self._action_mask is None:
+        mask = self.env.game.action_mask
+        if mask is None:
             return {}
-        return {"action_mask": self.env.observations[k][self._action_mask].astype(np.int8)}
+        return {"action_mask": self.env.observations[k].reshape(-1)[mask].astype(np.int8)}
 
 
 def _idle_action(space):

@@ -12,7 +12,9 @@ are posted as pygame key events, so they take the same path as a real keyboard's
 import numpy as np
 
 from numbapuffer import envs, render
-from numbapuffer.core import Env, Game, ended_games
+from numbapuffer.checks import is_int
+from numbapuffer.core import Env, ended_games
+from numbapuffer.records import Fields
 from numbapuffer.render import COLORS
 
 BAR = 46         # pixels under the frame: the controls line and the status line
@@ -46,11 +48,11 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
     the last finished one while it is shown), "state" (game 0's final record), "trace"
     ({field: array of its value after each frame})}.
     """
-    game = env if isinstance(env, Game) else envs.get(env)
+    game = envs.get(env)
     view = game.view
     if view is None:
         raise ValueError(f"{game.name}: the game has no view to play (Game(..., view=View(...)))")
-    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
+    if max_frames is not None and (not is_int(max_frames) or max_frames < 1):
         raise ValueError(f"{game.name}: max_frames must be an integer >= 1, got {max_frames!r}")
     fps = view.fps if fps is None else fps
     if not isinstance(fps, (int, float)) or fps < 0:
@@ -67,13 +69,7 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
     w, h = renderer.size
     window = render.open_window((max(w, MIN_WIDTH), h + BAR), f"numbapuffer play {game.name}", game.name)
     pygame = renderer.pygame
-    codes = {}
-    for key, action in view.keys.items():
-        try:
-            codes[pygame.key.key_code(key)] = action
-        except ValueError:
-            pygame.display.quit()
-            raise ValueError(f"{game.name}: View key {key!r} is not a pygame key name") from None
+    codes = _key_codes(view, pygame, game.name)
     clock = pygame.time.Clock()
     schedule = _schedule(feed, pygame)
     held, last = [], None  # bound keys held (most recent last); the person's last action
@@ -85,23 +81,7 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
         while max_frames is None or frames < max_frames:
             for event in schedule.get(frames, ()):
                 pygame.event.post(event)
-            pressed, quit_ = [], False
-            for event in pygame.event.get():
-                if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
-                    quit_ = True
-                elif event.type == pygame.KEYDOWN and event.key in codes:
-                    held = [k for k in held if k != event.key] + [event.key]
-                    pressed.append(codes[event.key])
-                elif event.type == pygame.KEYUP:
-                    held = [k for k in held if k != event.key]
-                elif event.type == pygame.WINDOWFOCUSLOST:
-                    held = []
-                elif (event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and view.click is not None
-                      and event.pos[1] < h):
-                    action = view.click(event.pos[0], event.pos[1], render.Fields(env.state[0].copy()),
-                                        renderer.params)
-                    if action is not None:
-                        pressed.append(action)
+            pressed, held, quit_ = _events(pygame, view, codes, held, env, renderer.params, h)
             if quit_:
                 break
             if shown_over:
@@ -110,7 +90,7 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
                     env.reset(mask=np.ones(1, np.bool_))
                     ret = 0.0
             else:
-                s = render.Fields(env.state[0].copy())
+                s = Fields(env.state[0])
                 if policy is not None:
                     actions[...] = policy(env.observations)
                     action = actions[0]
@@ -137,6 +117,39 @@ def play(env, max_frames=None, keys=None, fps=None, seed=None, policy=None, trac
         pygame.display.quit()
     return {"frames": frames, "steps": steps, "games": games, "return": ret, "state": env.state[0].copy(),
             "trace": {k: np.array(v, game.state[k]) for k, v in traced.items()}}
+
+
+def _key_codes(view, pygame, name):
+    """pygame key code -> action, from the view's key names."""
+    codes = {}
+    for key, action in view.keys.items():
+        try:
+            codes[pygame.key.key_code(key)] = action
+        except ValueError:
+            pygame.display.quit()
+            raise ValueError(f"{name}: View key {key!r} is not a pygame key name") from None
+    return codes
+
+
+def _events(pygame, view, codes, held, env, params, height):
+    """This frame's events: (actions pressed, bound keys held (most recent last), quit)."""
+    pressed, quit_ = [], False
+    for event in pygame.event.get():
+        if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
+            quit_ = True
+        elif event.type == pygame.KEYDOWN and event.key in codes:
+            held = [k for k in held if k != event.key] + [event.key]
+            pressed.append(codes[event.key])
+        elif event.type == pygame.KEYUP:
+            held = [k for k in held if k != event.key]
+        elif event.type == pygame.WINDOWFOCUSLOST:
+            held = []
+        elif (event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and view.click is not None
+              and event.pos[1] < height):
+            action = view.click(event.pos[0], event.pos[1], Fields(env.state[0]), params)
+            if action is not None:
+                pressed.append(action)
+    return pressed, held, quit_
 
 
 def _person_action(view, s, p, pressed, held, codes, last):

@@ -20,6 +20,9 @@ import os
 
 import numpy as np
 
+from numbapuffer.checks import is_int
+from numbapuffer.records import Fields
+
 __all__ = ["View", "Renderer", "Fields", "record", "save", "show", "text", "COLORS"]
 
 # One palette for every first-party game: a dark field, light text, bright pieces.
@@ -73,26 +76,7 @@ class View:
 
 def _is_size(size):
     return (isinstance(size, (tuple, list)) and len(size) == 2
-            and all(isinstance(v, (int, np.integer)) and v > 0 for v in size))
-
-
-class Fields:
-    """One record of a structured array with its fields as attributes (`s.ball_x`), so that
-    drawing code reads like game code. (numpy's own np.record lets its scalar attributes,
-    such as `size` or `shape`, shadow fields of the same name.)"""
-    __slots__ = ("_record",)
-
-    def __init__(self, record):
-        object.__setattr__(self, "_record", record)
-
-    def __getattr__(self, name):
-        try:
-            return self._record[name]
-        except (KeyError, ValueError, IndexError):
-            raise AttributeError(f"the record has no field {name!r}") from None
-
-    def __setattr__(self, name, value):
-        raise AttributeError("drawing code must not change the game's state")
+            and all(is_int(v) and v > 0 for v in size))
 
 
 def pygame_module():
@@ -158,7 +142,7 @@ class Renderer:
         """Paint one game's record onto self.surface (a copy of the record: drawing never
         touches the running state)."""
         self.surface.fill(COLORS["background"])
-        self.view.draw(self.surface, Fields(record.copy()), self.params)
+        self.view.draw(self.surface, Fields(record), self.params)
         return self.surface
 
     def frame(self, record):
@@ -197,7 +181,7 @@ def record(env, policy=None, steps=100, game=0, seed=0):
     (with `seed`) only if it never was; any render_mode works."""
     if env.game.view is None:
         raise ValueError(f"{env.game.name}: the game has no view to draw (Game(..., view=View(...)))")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+    if not is_int(steps) or steps < 1:
         raise ValueError(f"record: steps must be an integer >= 1, got {steps!r}")
     i = game_index(env, game)
     renderer = Renderer(env.game, env.params, "rgb_array")
@@ -216,7 +200,7 @@ def record(env, policy=None, steps=100, game=0, seed=0):
 
 def game_index(env, game):
     """`game` checked as an index into env's games."""
-    if isinstance(game, bool) or not isinstance(game, (int, np.integer)) or not -env.num_envs <= game < env.num_envs:
+    if not is_int(game) or not -env.num_envs <= game < env.num_envs:
         raise ValueError(f"{env.game.name}: game must be an index of one of the env's {env.num_envs} games, "
                          f"got {game!r}")
     return int(game) % env.num_envs

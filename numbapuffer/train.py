@@ -38,6 +38,7 @@ from torch import nn
 from tqdm import tqdm
 
 import numbapuffer as npf
+from numbapuffer import logs
 
 
 def doc(default, help):
@@ -71,7 +72,8 @@ class Config:
     hidden: int = doc(64, "width of the MLP's hidden layers")
     layers: int = doc(2, "hidden layers in the shared trunk")
     action_mask: int = doc(0, "k > 0: the observation's last k entries are the legal-move mask of a Discrete(k) "
-                              "action (1 legal); the policy never picks an illegal move")
+                              "action (1 legal); the policy never picks an illegal move. A numbapuffer game "
+                              "that declares its mask (Game(action_mask=...)) sets it")
     threads: int = doc(1, "torch threads; on 2 busy cores a second one, spin-waiting, ran 20-200x slower")
 
 
@@ -90,7 +92,7 @@ DEFAULTS = {
     "pong": dict(total_steps=60_000_000, num_envs=1024, num_steps=32, minibatch_size=8192, update_epochs=2,
                  learning_rate=1.2e-3, clip_coef=0.36, vf_coef=0.76, ent_coef=0.015, max_grad_norm=0.4),
     "connect4": dict(total_steps=5_000_000, num_envs=1024, num_steps=16, minibatch_size=4096, update_epochs=2,
-                     learning_rate=1e-3, hidden=256, layers=3, action_mask=7),
+                     learning_rate=1e-3, hidden=256, layers=3),
 }
 
 
@@ -100,8 +102,25 @@ def env_key(env):
 
 
 def config(env, **overrides):
-    """The Config of `env`: Config's defaults, then the env's row of DEFAULTS, then `overrides`."""
-    return Config(env=env, **{**DEFAULTS.get(env_key(env), {}), **overrides})
+    """The Config of `env`: Config's defaults, the game's declared legal-move mask, the env's
+    row of DEFAULTS, then `overrides`."""
+    declared = {}
+    if env in npf.list_envs() and npf.envs.get(env).action_mask is not None:
+        declared["action_mask"] = npf.envs.get(env).action_space.n
+    return Config(env=env, **{**declared, **DEFAULTS.get(env_key(env), {}), **overrides})
+
+
+def action_mask(cfg, action_space):
+    """The observation entries holding the legal-move mask of a Discrete(cfg.action_mask)
+    action, or None: a numbapuffer game's own declaration, else the last entries."""
+    k = cfg.action_mask
+    if not k:
+        return None
+    if not isinstance(action_space, spaces.Discrete) or action_space.n != k:
+        raise ValueError(f"train: action_mask={k} needs a Discrete({k}) action space, got {action_space}")
+    if cfg.env in npf.list_envs() and npf.envs.get(cfg.env).action_mask is not None:
+        return npf.envs.get(cfg.env).action_mask
+    return slice(-k, None)
 
 
 def make_env(cfg, num_envs=None, **kwargs):
@@ -126,7 +145,7 @@ class Policy(nn.Module):
     """An MLP trunk shared by a value head and a policy head: logits of one categorical per
     action dimension (Discrete, MultiDiscrete) or the mean of a Gaussian (Box)."""
 
-    def __init__(self, observation_space, action_space, hidden=64, layers=2, action_mask=0):
+    def __init__(self, observation_space, action_space, hidden=64, layers=2, action_mask=None):
         super().__init__()
         self.action_space = action_space
         sizes = [int(np.prod(observation_space.shape))] + [hidden] * layers
@@ -142,10 +161,7 @@ class Policy(nn.Module):
             size = sum(self.nvec)
         else:
             raise TypeError(f"train: action space {action_space} is not Discrete, MultiDiscrete or Box")
-        if action_mask and (self.nvec is None or len(self.nvec) != 1 or self.nvec[0] != action_mask):
-            raise ValueError(f"train: action_mask={action_mask} needs a Discrete({action_mask}) action space, "
-                             f"got {action_space}")
-        self.action_mask = action_mask
+        self.action_mask = action_mask  # the slice of the flat observation that masks a Discrete action
         self.actor = layer(nn.Linear(sizes[-1], size), std=0.01)
         self.critic = layer(nn.Linear(sizes[-1], 1), std=1.0)
 
@@ -153,8 +169,8 @@ class Policy(nn.Module):
         """(policy head output, value) for a batch of flat float32 observations."""
         h = self.trunk(obs)
         out = self.actor(h)
-        if self.action_mask:  # a large negative logit, not -inf: entropy's p * log p stays 0, not NaN
-            out = out.masked_fill(obs[:, -self.action_mask:] == 0, -1e9)
+        if self.action_mask is not None:  # a large negative logit, not -inf: entropy's p * log p stays 0, not NaN
+            out = out.masked_fill(obs[:, self.action_mask] == 0, -1e9)
         return out, self.critic(h).squeeze(-1)
 
     def act(self, obs, greedy=False):
@@ -207,8 +223,9 @@ class Episodes:
     as the native engine keeps them: per-agent sums in `logs`, read and cleared by `log()`."""
 
     def __init__(self, n):
-        self.running = np.zeros(n, [("episode_return", np.float64), ("episode_length", np.float64)])
-        self.logs = np.zeros(n, self.running.dtype.descr + [("n", np.float64)])
+        fields = ("episode_return", "episode_length")
+        self.running = np.zeros(n, logs.log_dtype(fields, count=False))
+        self.logs = np.zeros(n, logs.log_dtype(fields))
 
     def update(self, rewards, dones, valid):
         self.running["episode_return"] += np.where(valid, rewards, 0)
@@ -220,13 +237,7 @@ class Episodes:
         self.logs["n"][ended] += 1
 
     def log(self):
-        n = self.logs["n"].sum()
-        if n == 0:
-            return {}
-        out = {f: float(self.logs[f].sum() / n) for f in ("episode_return", "episode_length")}
-        out["n"] = int(n)
-        self.logs[...] = 0
-        return out
+        return logs.read(self.logs)
 
 
 class Agents:
@@ -299,7 +310,8 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0):
     env = make_env(cfg) if own_env else env
     agents = Agents(env)
     n, T = agents.n, cfg.num_steps
-    policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers, cfg.action_mask)
+    policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers,
+                    action_mask(cfg, env.single_action_space))
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate, eps=1e-5)
 
     obs_size = int(np.prod(env.single_observation_space.shape))
@@ -429,7 +441,8 @@ def load(path):
     ck = torch.load(path, weights_only=True)
     cfg = Config(**ck["config"])
     env = make_env(cfg, num_envs=1)
-    policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers, cfg.action_mask)
+    policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers,
+                    action_mask(cfg, env.single_action_space))
     env.close()
     policy.load_state_dict(ck["policy"])
     return policy, cfg, ck["history"]

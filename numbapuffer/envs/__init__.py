@@ -2,6 +2,8 @@
 which defines `game`) to the name in its gymnasium id, numbapuffer/<Name>-v0."""
 import importlib
 
+from numbapuffer.core import Game
+
 ENVS = {
     "breakout": "Breakout",
     "cartpole": "CartPole",
@@ -13,8 +15,12 @@ ENVS = {
 }
 
 
-def get(name):
-    """The Game of a first-party env id."""
-    if name not in ENVS:
-        raise ValueError(f"unknown env {name!r}; known envs: {', '.join(sorted(ENVS))}")
-    return importlib.import_module(f"numbapuffer.envs.{name}").game
+def get(env):
+    """The Game of `env`: a first-party env id, or a Game (returned as it is)."""
+    if isinstance(env, Game):
+        return env
+    if not isinstance(env, str):
+        raise TypeError(f"env must be an env id from numbapuffer.list_envs() or a Game, got {env!r}")
+    if env not in ENVS:
+        raise ValueError(f"unknown env {env!r}; known envs: {', '.join(sorted(ENVS))}")
+    return importlib.import_module(f"numbapuffer.envs.{env}").game

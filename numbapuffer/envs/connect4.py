@@ -267,17 +267,17 @@ def click(x, y, s, p):
 VIEW = View(draw, size=(COLS * CELL, TOP + ROWS * CELL + 44), fps=30, keys={str(c + 1): c for c in range(COLS)},
             idle=None, click=click, help="1-7 or click: drop a red piece")
 
-game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, log=LOG, view=VIEW)
+LEGAL = slice(CELLS, CELLS + COLS)  # the observation's legal-move mask
+game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, log=LOG, view=VIEW, action_mask=LEGAL)
 selfplay = Game("connect4_selfplay", STATE, selfplay_reset, selfplay_step, OBSERVATION, ACTION, agents=2, log=LOG,
                 view=View(draw, VIEW.size, VIEW.fps, VIEW.keys, idle=None, click=click,
-                          help="1-7 or click: drop a piece for the side to move"))
+                          help="1-7 or click: drop a piece for the side to move"), action_mask=LEGAL)
 
 
 def parallel_env(**kwargs):
     """The self-play game as a PettingZoo ParallelEnv over one game (agents player_0, player_1;
     infos carry each agent's `action_mask`). kwargs: max_cycles, seed, render_mode."""
-    return ParallelEnv(selfplay, agent_names=["player_0", "player_1"], action_mask=slice(CELLS, CELLS + COLS),
-                       **kwargs)
+    return ParallelEnv(selfplay, agent_names=["player_0", "player_1"], **kwargs)
 
 
 def env(**kwargs):

@@ -44,7 +44,8 @@ from pettingzoo.utils.conversions import parallel_to_aec
 import colorsys
 from functools import partial
 
-from numbapuffer.core import Game, is_int, rand_int
+from numbapuffer.checks import is_int
+from numbapuffer.core import Game, rand_int
 from numbapuffer.render import COLORS, View, text
 from numbapuffer.pettingzoo_env import ParallelEnv
 

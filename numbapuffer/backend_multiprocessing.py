@@ -1,0 +1,346 @@
+"""The multiprocessing backend: one native env per worker process, over shared memory.
+
+Each worker runs one native env of num_envs / num_workers games over its slice of buffers
+in one shared-memory block; game i keeps its random stream, so the same seed gives the same
+results as the native env. The parent checks actions, writes them into shared memory and
+tells the workers to step.
+"""
+import math
+import mmap
+import multiprocessing as mp
+import os
+import pickle
+import secrets
+import select
+import signal
+import sys
+import traceback
+import weakref
+from multiprocessing import shared_memory
+
+import numba
+import numpy as np
+
+from numbapuffer import envs, logs
+from numbapuffer.backend import Backend, check_split, split_seed
+from numbapuffer.buffers import touch
+from numbapuffer.checks import check_count, is_int
+from numbapuffer.core import Env
+
+__all__ = ["Multiprocessing"]
+
+# The protocol, on a socket pair per worker: a step (its actions are in shared memory) and
+# its answer are one byte each, b"s" and b"k", one system call each way (they cost 5-10 us
+# on the development VM, more than the rest of a round trip's Python). Anything else is
+# b"m" and a pickled message: (command, argument) to the worker for reset, log and close,
+# and ("ready", thread count), ("log", dict) or ("error", traceback text) back; a reset's
+# answer is b"k".
+_STEP, _OK, _MESSAGE = b"s", b"k", b"m"
+
+
+def _put(conn, message):
+    os.write(conn.fileno(), _MESSAGE)
+    conn.send_bytes(pickle.dumps(message))
+
+
+class Multiprocessing(Backend):
+    """`num_workers` processes, each running one native env of num_envs / num_workers games
+    over its slice of buffers in shared memory (game i keeps its random stream: the same
+    seed gives the same results as the native env).
+
+    batch_size (games; default num_envs): with batch_size < num_envs the workers form
+    groups of batch_size games, and recv returns the first group whose workers are all done,
+    while the others keep stepping (EnvPool-style); env_ids say which agent rows it is.
+    threads_per_worker: Numba threads in each worker (default: cores / workers, so they do
+    not oversubscribe the cores). timeout: seconds to wait for a worker's answer before
+    declaring it hung (an attribute; start-up waits at least 60 s). A worker that dies or
+    raises makes the next call raise a RuntimeError naming it and the cause; every worker is
+    then stopped and the shared memory released, as on close(), garbage collection and
+    interpreter exit.
+    """
+
+    def __init__(self, env, num_envs=1, num_workers=None, batch_size=None, seed=None, report_interval=128,
+                 threads_per_worker=None, timeout=60.0, **params):
+        game = envs.get(env)
+        game.make_params(**params)  # checks every param here, with the env's own messages, before any process starts
+        cores = os.cpu_count() or 1
+        check_count(num_envs, "num_envs")
+        num_workers = check_split(num_envs, math.gcd(num_envs, cores) if num_workers is None else num_workers)
+        per = num_envs // num_workers
+        batch = num_envs if batch_size is None else batch_size
+        if not is_int(batch) or batch < 1 or batch % per or num_envs % batch:
+            raise ValueError(f"batch_size ({batch_size!r}) must divide num_envs ({num_envs}) and be a multiple "
+                             f"of the games per worker ({per})")
+        threads = min(max(1, cores // num_workers), numba.config.NUMBA_NUM_THREADS) if threads_per_worker is None \
+            else threads_per_worker
+        if not is_int(threads) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"threads_per_worker must be 1..{numba.config.NUMBA_NUM_THREADS}, got {threads!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        specs = self._setup(game.name, game.observation_space, game.action_space, game.agents, num_envs, batch,
+                            report_interval)
+        # Starting a worker (imports, loading cached kernels) can take long on a loaded machine.
+        self.num_workers, self.threads_per_worker, self.timeout = num_workers, int(threads), max(timeout, 60.0)
+        self._per = per
+        group = batch // per  # workers per batch
+        self._groups = [list(range(g, g + group)) for g in range(0, num_workers, group)]
+        self._in_flight = []  # groups sent and not yet returned by recv, oldest first
+        self._current = None  # the group recv returned, whose actions send takes next
+        self._busy = [False] * num_workers
+        self._replies = [None] * num_workers  # each worker's last answer beyond "done"
+        self._error = None
+        self._started = False
+        self._procs, self._conns, self._fds = [], [], []
+        self._poll = select.poll()  # the busy workers' sockets
+        layout, size = _layout(specs)
+        self._shm = shared_memory.SharedMemory(f"npf_{os.getpid()}_{secrets.token_hex(6)}", create=True, size=size)
+        self._shm.close()  # mapped again below so that arrays handed out never pin the SharedMemory object
+        self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns, self._shm)
+        for name, array in _map(self._shm.name, layout, size).items():
+            setattr(self, name, array)
+        ref = env if isinstance(env, str) else _game_ref(game)
+        for w in range(num_workers):
+            self._start(w, (ref, w * per, per, seed, params, self._shm.name, layout, size, self.threads_per_worker))
+        self._drain()  # each worker answers once its env is built, with its Numba thread count
+        self._started = True
+        self.timeout = float(timeout)
+        self.worker_threads = list(self._replies)
+
+    def _start(self, w, args):
+        """Start worker `w` (spawned, never forked: Numba's OpenMP layer kills forked children)."""
+        parent, child = mp.get_context("spawn").Pipe()
+        proc = mp.get_context("spawn").Process(target=_worker, name=f"numbapuffer-worker-{w}", daemon=True,
+                                               args=(child, *args))
+        proc.start()
+        child.close()  # the worker holds the only child end: its death closes the socket
+        self._procs.append(proc)
+        self._conns.append(parent)
+        self._fds.append(parent.fileno())
+        self._busy[w] = True
+        self._poll.register(parent.fileno(), select.POLLIN)
+
+    # -- the interface --------------------------------------------------------------------
+    def async_reset(self, seed=None):
+        self._check_open()
+        seeds = split_seed(seed, self.num_envs, self.num_workers)
+        self._drain()
+        for w, s in enumerate(seeds):
+            self._send(w, ("reset", s))
+        self._in_flight = list(self._groups)
+        self._current = None
+
+    def send(self, actions):
+        self._check_open()
+        g = self._current
+        if g is None:
+            raise RuntimeError(f"{self.name}: send takes the actions of the batch the last recv returned; "
+                               "call recv (or reset) first")
+        self._write_actions(actions, self._rows(g))
+        for w in g:
+            self._send(w)
+        self._count_send()
+        self._in_flight.append(g)
+        self._current = None
+
+    def recv(self):
+        self._check_open()
+        if self._current is not None:
+            raise RuntimeError(f"{self.name}: send the actions of the batch the last recv returned first")
+        if not self._in_flight:
+            raise RuntimeError(f"{self.name}: recv needs an async_reset or send first")
+        while True:
+            for g in self._in_flight:
+                if not any(self._busy[w] for w in g):
+                    self._in_flight.remove(g)
+                    self._current = g
+                    return self._batch(self._rows(g))
+            self._wait()
+
+    def log(self):
+        """Means over every worker's episodes finished since the last call, plus "n"."""
+        self._check_open()
+        self._drain()  # a worker still stepping answers that first
+        for w in range(self.num_workers):
+            self._send(w, ("log", None))
+        self._drain()
+        replies, self._replies = self._replies, [None] * self.num_workers
+        return logs.merge(replies)
+
+    def close(self):
+        self._finalizer()
+        self.closed = True
+
+    # -- talking to workers -----------------------------------------------------------------
+    def _rows(self, group):
+        A = self.agents_per_game
+        return slice(group[0] * self._per * A, (group[-1] + 1) * self._per * A)
+
+    def _check_open(self):
+        if self._error is not None:
+            raise RuntimeError(self._error)
+        if self.closed:
+            raise RuntimeError(f"{self.name}: this vector env is closed")
+
+    def _send(self, w, message=None):
+        """A step to worker `w` (message None), or a message; it is then busy until it answers."""
+        try:
+            if message is None:
+                os.write(self._fds[w], _STEP)
+            else:
+                _put(self._conns[w], message)
+        except OSError:
+            self._fail(self._died(w))
+        self._busy[w] = True
+        self._poll.register(self._fds[w], select.POLLIN)
+
+    def _drain(self):
+        while any(self._busy):
+            self._wait()
+
+    def _wait(self):
+        """Read the answers of the busy workers that are ready, waiting at most `timeout`.
+        A worker that died reads as end of file."""
+        ready = self._poll.poll(self.timeout * 1000)
+        if not ready:
+            late = [w for w in range(self.num_workers) if self._busy[w]]
+            self._fail(f"{self.name}: numbapuffer workers {late} did not answer within {self.timeout:g} s "
+                       f"(hung in env code?)")
+        for fd, _ in ready:
+            w = self._fds.index(fd)
+            try:
+                head = os.read(fd, 1)
+                message = pickle.loads(self._conns[w].recv_bytes()) if head == _MESSAGE else None
+            except (EOFError, OSError):
+                head = b""
+            if head not in (_OK, _MESSAGE):
+                self._fail(self._died(w))
+            self._poll.unregister(fd)
+            self._busy[w] = False
+            if message is not None:
+                kind, value = message
+                if kind == "error":
+                    where = "in env code" if self._started else "while starting"
+                    self._fail(f"{self._worker_name(w)} raised an exception {where}:\n{value}")
+                self._replies[w] = value
+
+    def _worker_name(self, w):
+        lo = w * self._per
+        return f"{self.name}: numbapuffer worker {w} (pid {self._procs[w].pid}, games {lo}..{lo + self._per - 1})"
+
+    def _died(self, w):
+        proc = self._procs[w]
+        proc.join(5.0)  # its socket closed: it is exiting, if slowly on a loaded machine
+        code = proc.exitcode
+        if code is None:
+            cause = "it closed its socket"
+        elif code < 0:
+            cause = f"killed by signal {signal.Signals(-code).name}"
+        else:
+            cause = f"exited with code {code}"
+        if not self._started:  # e.g. a script without the main guard, which spawn re-runs
+            cause += (" while starting (its traceback is above; a script that starts workers needs "
+                      "`if __name__ == \"__main__\":`)")
+        return f"{self._worker_name(w)} died: {cause}"
+
+    def _fail(self, message):
+        """Stop everything and remember why: every later call raises the same error."""
+        self._error = message
+        self.close()
+        raise RuntimeError(message)
+
+
+def _layout(specs):
+    """Offsets of each buffer in one shared-memory block, each aligned to 64 bytes."""
+    layout, offset = [], 0
+    for name, (shape, dtype) in specs.items():
+        layout.append((name, offset, shape, np.dtype(dtype).str))
+        offset += -(-int(np.prod(shape)) * np.dtype(dtype).itemsize // 64) * 64
+    return layout, max(offset, 64)
+
+
+def _map(name, layout, size):
+    """The buffers of a shared-memory block, mapped with mmap directly: arrays handed out
+    keep the mapping alive, and unlinking never waits on them (Linux: /dev/shm)."""
+    fd = os.open(os.path.join("/dev/shm", name), os.O_RDWR)
+    try:
+        block = mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
+    return {k: np.ndarray(shape, np.dtype(dt), buffer=block, offset=off) for k, off, shape, dt in layout}
+
+
+def _shutdown(procs, conns, shm):
+    """Stop every worker (politely, then by force) and unlink the shared memory."""
+    for conn in conns:
+        try:
+            _put(conn, ("close", None))
+        except OSError:
+            pass
+    for proc in procs:
+        proc.join(2.0)
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join(2.0)
+    for conn in conns:
+        conn.close()
+    try:
+        shm.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _game_ref(game):
+    """How a worker finds `game`: by module and attribute when it is one that a worker can
+    import (so it uses the same @njit functions and the on-disk kernel cache), else the
+    Game pickled whole (a game from a notebook or `python -c`: compiled in each worker)."""
+    module = sys.modules.get(game.step.py_func.__module__)
+    if module is not None and (module.__name__ != "__main__" or getattr(module, "__file__", None)):
+        for attr, value in vars(module).items():
+            if value is game:
+                return (module.__name__, attr)
+    return game
+
+
+def _worker(conn, ref, offset, games, seed, params, shm_name, layout, size, threads):
+    """A worker process: one native env over its slice of the shared buffers, serving the
+    parent's commands until it closes; any exception goes back to the parent as text."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        numba.set_num_threads(threads)
+        game = getattr(__import__(ref[0], fromlist=[ref[1]]), ref[1]) if isinstance(ref, tuple) else envs.get(ref)
+        rows = slice(offset * game.agents, (offset + games) * game.agents)
+        buf = {k: touch(v[rows]) for k, v in _map(shm_name, layout, size).items()}  # pages touched here
+        env = Env(game, games, seed=seed, buf=buf, game_offset=offset, report_interval=0, **params)
+        _put(conn, ("ready", numba.get_num_threads()))
+        _serve(conn, env)
+    except BaseException:
+        try:
+            _put(conn, ("error", traceback.format_exc()))
+        except OSError:
+            pass
+
+
+def _serve(conn, env):
+    """Answer the parent's steps and messages until it says close or goes away."""
+    fd = conn.fileno()
+    while True:
+        try:
+            head = os.read(fd, 1)
+        except OSError:
+            return
+        if head == _STEP:
+            env.step(env.actions)
+            os.write(fd, _OK)
+            continue
+        if head != _MESSAGE:  # end of file: the parent is gone
+            return
+        command, arg = pickle.loads(conn.recv_bytes())
+        if command == "reset":
+            env.reset(seed=arg)
+            os.write(fd, _OK)
+        elif command == "log":
+            _put(conn, ("log", env.log()))
+        else:  # close: nothing to save, so skip the interpreter's teardown (~0.3 s)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
