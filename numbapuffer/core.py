@@ -24,6 +24,7 @@ new game's first observation. The engine adds each step's reward to `episode_ret
 kernels run without reference counting) and must draw randomness from `rand*(s)` only.
 """
 import re
+from time import perf_counter
 
 import numba
 import numpy as np
@@ -31,7 +32,7 @@ from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 from numba import njit
 
-from numbapuffer import logs, render
+from numbapuffer import logs, render, threads
 from numbapuffer.buffers import BUFFERS, adopt, allocate, buffer_specs
 from numbapuffer.checks import (
     action_bounds,
@@ -52,7 +53,8 @@ __all__ = ["Env", "Game", "ended_games", "rand", "rand_float", "rand_int", "seed
 AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
 # Below this many games the serial kernel is used: launching threads costs ~2-4 us, more
 # than it saves on few games (Pong on 2 threads: serial wins up to ~700 games; games
-# that cost more per step cross over sooner). Env.use_serial() overrides.
+# that cost more per step cross over sooner). From this many on, the env steps with
+# whichever kernel is faster right now (threads.Pacer). Env.use_serial() overrides.
 SERIAL_BELOW = 256
 
 
@@ -243,29 +245,39 @@ class Env:
         self._discrete = (int(self._lo[0]), int(self._hi[0])) if isinstance(space, spaces.Discrete) else None
         self._ready = False
         self.closed = False
-        self.use_serial(self.num_envs < SERIAL_BELOW)
+        self.use_serial(True if self.num_envs < SERIAL_BELOW else None)
         if render_mode == "human":  # as gymnasium's envs: the window follows every reset and step
             self.reset, self.step = _shown(self, self.reset), _shown(self, self.step)
 
-    def use_serial(self, serial: bool = True):
-        """Step with the serial kernel (fastest below ~100 games) or the parallel one."""
+    def use_serial(self, serial: bool | None = True):
+        """Step with the serial kernel (True), the parallel one (False), or whichever is
+        faster on this machine right now (None, the default from SERIAL_BELOW games on: the
+        env times its steps and re-measures as the load changes; see threads.Pacer)."""
         k = self._kernels
-        self._step_kernel = k.step_serial if serial else k.step_parallel
-        self._reset_kernel = k.reset_serial if serial else k.reset_parallel
+        fields = records if numba.config.DISABLE_JIT else (lambda a: a)
+        n, f = self.num_agents, len(self.game.log_fields)
+        self._buffers = (fields(self.state), fields(self.params), self.observations, self.actions, self.rewards,
+                         self.terminals, self.truncations, self.masks, fields(self.episodes),
+                         self.episodes.view(np.float64).reshape(n, f))
         # One chunk of games per thread Numba may run; with fewer threads active, a thread
         # takes several chunks.
         self._chunks = min(self.num_envs, numba.config.NUMBA_NUM_THREADS)
-        fields = records if numba.config.DISABLE_JIT else (lambda a: a)
-        n, k = self.num_agents, len(self.game.log_fields)
-        self._buffers = (fields(self.state), fields(self.params), self.observations, self.actions, self.rewards,
-                         self.terminals, self.truncations, self.masks, fields(self.episodes),
-                         self.episodes.view(np.float64).reshape(n, k))
-        self._step_args = self._buffers + (self.logs.view(np.float64).reshape(n, k + 1), self._chunks,
+        self._step_args = self._buffers + (self.logs.view(np.float64).reshape(n, f + 1), self._chunks,
                                            AUTORESET.index(self.autoreset))
-        # The step kernel's arguments keep their types for the env's life: its compiled entry
-        # point, called directly, skips Numba's matching of argument types (0.7 us a step).
-        self._step = (self._step_kernel if numba.config.DISABLE_JIT else
-                      self._step_kernel.compile(tuple(numba.typeof(x) for x in self._step_args)))
+        threads.launch()
+        # The step kernels' arguments keep their types for the env's life: their compiled
+        # entry points, called directly, skip Numba's matching of argument types (0.7 us a step).
+        kinds = (True, False) if serial is None else (serial,)
+        self._steps = tuple(self._entry(k.step_serial if kind else k.step_parallel) for kind in kinds)
+        self._resets = tuple(k.reset_serial if kind else k.reset_parallel for kind in kinds)
+        self._step_kernel = k.step_serial if serial else k.step_parallel
+        self._pacer = threads.Pacer() if serial is None else None
+        self._step = self._steps[0]
+
+    def _entry(self, kernel):
+        if numba.config.DISABLE_JIT:
+            return kernel
+        return kernel.compile(tuple(numba.typeof(x) for x in self._step_args))
 
     def reset(self, seed: int | list[int] | None = None, mask: np.ndarray | None = None):
         """Reset games (all, or where `mask` is true) and return (observations, infos).
@@ -274,7 +286,7 @@ class Env:
         per game; None continues each game's stream."""
         which = self._all if mask is None else check_mask(mask, self.num_envs, f"{self.game.name}: reset mask")
         self._seed_games(which, seed)
-        self._reset_kernel(*self._buffers, which, self._chunks)
+        self._resets[0 if self._pacer is None else self._pacer.choice](*self._buffers, which, self._chunks)
         self._ready = True
         return self.observations, []
 
@@ -284,7 +296,16 @@ class Env:
         if not self._ready:
             raise RuntimeError(f"{self.game.name}: call reset() before step()")
         self._write_actions(actions)
-        self._step(*self._step_args)
+        pacer = self._pacer
+        if pacer is None:
+            self._step(*self._step_args)
+        else:  # timed, to step with the faster kernel (threads.Pacer)
+            start = perf_counter()
+            self._steps[pacer.choice](*self._step_args)
+            pacer.elapsed += perf_counter() - start
+            pacer.steps += 1
+            if pacer.steps >= pacer.limit or pacer.elapsed > pacer.cutoff:
+                pacer.end_window()
         infos = []
         if self.reports.due():
             log = self.log()
