@@ -71,14 +71,15 @@ class Pacer:
         """Record the window that just ended, and choose what the next one steps with."""
         now = time.perf_counter()
         self.per_step[self.choice] = self.elapsed / self.steps
-        if self.choice != self.current:  # a probe
+        probed = self.choice != self.current
+        if probed:
             if self.per_step[self.choice] < self.per_step[self.current]:
                 self.current = self.choice
                 self.interval = self.MIN_INTERVAL
             else:
                 self.interval = min(2 * self.interval, self.MAX_INTERVAL)
             self.next_probe = now + self.interval
-        probe = now >= self.next_probe
+        probe = not probed and now >= self.next_probe  # a window of the kernel in use between probes
         self.choice = 1 - self.current if probe else self.current
         self.limit = self.PROBE if probe else self.WINDOW
         self.cutoff = 2 * self.PROBE * self.per_step[self.current] if probe else float("inf")

@@ -1,0 +1,101 @@
+"""Speed on a busy machine: the kernel chosen by its measured speed, and Numba's thread pool.
+(The speed itself is measured by benchmarks/contention.py, not here.)"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+import numbapuffer as npf
+from numbapuffer.threads import Pacer
+
+
+def run_windows(pacer, cost, windows):
+    """End `windows` windows of the pacer with `cost[kernel]` seconds per step; returns the
+    kernel of each step."""
+    used = []
+    for _ in range(windows):
+        k = pacer.choice
+        used += [k] * pacer.limit
+        pacer.steps = pacer.limit
+        pacer.elapsed = pacer.limit * cost[k]
+        pacer.end_window()
+    return used
+
+
+def test_pacer_keeps_the_faster_kernel_and_follows_a_change_of_load(monkeypatch):
+    monkeypatch.setattr(Pacer, "MIN_INTERVAL", 0.0)  # probe after every window of the kernel in use
+    monkeypatch.setattr(Pacer, "MAX_INTERVAL", 0.0)
+    pacer = Pacer()
+    assert pacer.choice == 1  # the parallel kernel first
+    used = run_windows(pacer, {0: 2e-5, 1: 1e-5}, 20)
+    assert pacer.current == 1 and used.count(1) > 3 * used.count(0)  # only short probes of the serial one
+    used = run_windows(pacer, {0: 2e-5, 1: 1e-3}, 20)  # the other core got taken
+    assert pacer.current == 0 and used[-200:].count(0) > 3 * used[-200:].count(1)
+    run_windows(pacer, {0: 2e-5, 1: 1e-5}, 20)  # and freed again
+    assert pacer.current == 1
+
+
+def test_pacer_probes_rarely_once_settled():
+    pacer = Pacer()
+    used = run_windows(pacer, {0: 2e-5, 1: 1e-5}, 200)
+    assert used.count(0) <= 2 * Pacer.PROBE  # the first probe, then one each interval (doubling from 50 ms)
+    assert pacer.interval > Pacer.MIN_INTERVAL
+
+
+def test_a_probe_is_cut_short_when_much_slower():
+    pacer = Pacer()
+    run_windows(pacer, {0: 2e-5, 1: 1e-5}, 1)  # one window of the parallel kernel, then a probe
+    assert pacer.choice == 0 and pacer.limit == Pacer.PROBE
+    assert pacer.cutoff == 2 * Pacer.PROBE * 1e-5
+
+
+def test_switching_kernels_mid_run_changes_no_result(monkeypatch):
+    """The kernels alternate every few steps (a probe after every window): the games are
+    bit-identical to the serial kernel's."""
+    monkeypatch.setattr(Pacer, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(Pacer, "MAX_INTERVAL", 0.0)
+    monkeypatch.setattr(Pacer, "WINDOW", 3)
+    monkeypatch.setattr(Pacer, "PROBE", 2)
+    switching, serial = (npf.make("breakout", num_envs=512, seed=4, report_interval=0) for _ in range(2))
+    serial.use_serial(True)
+    assert switching._pacer is not None
+    rng = np.random.default_rng(0)
+    used = set()
+    for e in (switching, serial):
+        e.reset(seed=4)
+    for _ in range(300):
+        actions = rng.integers(0, switching.single_action_space.n, 512)
+        used.add(switching._pacer.choice)
+        for e in (switching, serial):
+            e.step(actions)
+        np.testing.assert_array_equal(switching.observations, serial.observations)
+        np.testing.assert_array_equal(switching.rewards, serial.rewards)
+    assert used == {0, 1}
+    np.testing.assert_array_equal(switching.state, serial.state)
+    assert switching.log() == serial.log()
+
+
+def test_small_envs_and_pinned_kernels_are_not_timed():
+    assert npf.make("pong", num_envs=8)._pacer is None
+    env = npf.make("pong", num_envs=512)
+    assert env._pacer is not None
+    env.use_serial(False)
+    assert env._pacer is None
+
+
+LAUNCH = textwrap.dedent('''
+    import os, numba, numbapuffer as npf
+    npf.make("pong", num_envs=512).reset(seed=0)
+    print(os.environ.get("GOMP_SPINCOUNT"), numba.threading_layer())
+''')
+
+
+def test_thread_pool_starts_without_changing_the_environment():
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", LAUNCH], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[0] == "None"  # set only while Numba's OpenMP runtime loaded
+    out = subprocess.run([sys.executable, "-c", LAUNCH], env=dict(env, GOMP_SPINCOUNT="77"), capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split()[0] == "77"  # the user's own setting is left alone
