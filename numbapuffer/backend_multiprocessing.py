@@ -108,9 +108,9 @@ class Multiprocessing(Backend):
 
     def _start(self, w, args):
         """Start worker `w` (spawned, never forked: Numba's OpenMP layer kills forked children)."""
-        parent, child = mp.get_context("spawn").Pipe()
-        proc = mp.get_context("spawn").Process(target=_worker, name=f"numbapuffer-worker-{w}", daemon=True,
-                                               args=(child, *args))
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker, name=f"numbapuffer-worker-{w}", daemon=True, args=(child, *args))
         proc.start()
         child.close()  # the worker holds the only child end: its death closes the socket
         self._procs.append(proc)
