@@ -624,3 +624,8 @@ def test_a_game_ends_when_each_agent_is_done_or_out_of_play(autoreset):
     if autoreset == "disabled":
         env.reset(mask=np.array([True, False]))
         assert env.state["t"].tolist() == [0, 4] and env.masks.all()
+
+
+def test_python_dash_m_runs_the_command_line():
+    out = subprocess.run([sys.executable, "-m", "numbapuffer", "list"], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == npf.list_envs()
