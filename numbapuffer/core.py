@@ -237,8 +237,8 @@ class Env:
         # reads the same memory as a 2-D array), and the sums over finished episodes.
         self.episodes = allocate(n, logs.log_dtype(game.log_fields, count=False))
         self.logs = allocate(n, logs.log_dtype(game.log_fields))
-        self._seed_games(np.ones(self.num_envs, np.bool_), _entropy() if seed is None else seed)
         self._all = np.ones(self.num_envs, np.bool_)
+        self._seed_games(self._all, _entropy() if seed is None else seed)
         self.env_ids = np.arange(self.num_agents)
         self._infos = []
         self._lo, self._hi = action_bounds(space)
