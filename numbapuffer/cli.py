@@ -1,32 +1,78 @@
 """The `numbapuffer` command: list, benchmark and play envs; train and evaluate policies."""
 import argparse
 import dataclasses
+import os
 import sys
 
 import numba
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors (and its subcommands') are one line, as every CLI error."""
+
+    def error(self, message):
+        fail(self.prog.removeprefix("numbapuffer").strip(), message)
+
+
+def fail(command, message):
+    """Every error of the command line: one line on stderr naming the command, exit status 2."""
+    print(f"numbapuffer{' ' + command if command else ''}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    sys.exit(2)
+
+
+def positive(kind):
+    """An argparse type: a number of `kind` above 0."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__} > 0, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def env_id(command, name, gymnasium_ids=False):
+    """`name` if it is a numbapuffer env (or, with `gymnasium_ids`, a registered gymnasium
+    id); otherwise the command fails listing the choices."""
+    import numbapuffer
+    if name in numbapuffer.list_envs():
+        return name
+    choices = ", ".join(numbapuffer.list_envs())
+    if gymnasium_ids:
+        import gymnasium
+        try:
+            gymnasium.spec(name)
+            return name
+        except gymnasium.error.Error:
+            fail(command, f"unknown env {name!r}: choose from {choices}, or a registered gymnasium id (CartPole-v1)")
+    fail(command, f"unknown env {name!r}: choose from {choices}")
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="numbapuffer", description=__doc__)
+    parser = Parser(prog="numbapuffer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the first-party envs")
     b = sub.add_parser("bench", help="steps/s of an env through its public step()")
     b.add_argument("env")
-    b.add_argument("--num-envs", type=int, nargs="+", default=[4096], help="games per env (several allowed)")
-    b.add_argument("--threads", type=int, default=None, help="numba threads (default: all cores)")
-    b.add_argument("--seconds", type=float, default=2.0, help="timed seconds per measurement")
-    b.add_argument("--rounds", type=int, default=5, help="timed rounds; the median is reported")
+    b.add_argument("--num-envs", type=positive(int), nargs="+", default=[4096], help="games per env (several allowed)")
+    b.add_argument("--threads", type=positive(int), default=None, help="numba threads (default: all cores)")
+    b.add_argument("--seconds", type=positive(float), default=2.0, help="timed seconds per measurement")
+    b.add_argument("--rounds", type=positive(int), default=5, help="timed rounds; the median is reported")
     add_play(sub)
     train_parser(sub)
     eval_parser(sub)
     v = sub.add_parser("bench-vec", help="steps/s of the vector backends and NumbaVecEnv vs the native env")
     v.add_argument("env", nargs="?", default="pong")
-    v.add_argument("--num-envs", type=int, default=8192, help="games for the backends")
-    v.add_argument("--num-workers", type=int, default=2, help="multiprocessing workers")
-    v.add_argument("--gym-num-envs", type=int, default=4096, help="games for NumbaVecEnv vs native")
-    v.add_argument("--threads", type=int, default=None, help="numba threads in this process (default: all cores)")
-    v.add_argument("--seconds", type=float, default=0.5, help="timed seconds per round and case")
-    v.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the median is reported")
+    v.add_argument("--num-envs", type=positive(int), default=8192, help="games for the backends")
+    v.add_argument("--num-workers", type=positive(int), default=2, help="multiprocessing workers")
+    v.add_argument("--gym-num-envs", type=positive(int), default=4096, help="games for NumbaVecEnv vs native")
+    v.add_argument("--threads", type=positive(int), default=None,
+                   help="numba threads in this process (default: all cores)")
+    v.add_argument("--seconds", type=positive(float), default=0.5, help="timed seconds per round and case")
+    v.add_argument("--rounds", type=positive(int), default=7, help="interleaved rounds; the median is reported")
     args = parser.parse_args(argv)
     if args.command == "train":
         return train(args)
@@ -47,11 +93,15 @@ def main(argv=None):
 def bench(args):
     import numbapuffer as npf
     from numbapuffer.bench import env_rate, machine
-    set_threads(args.threads)
+    env_id("bench", args.env)
+    set_threads("bench", args.threads)
     print(f"numbapuffer bench {args.env}: {args.seconds:g} s per figure, median of {args.rounds} rounds")
     print(f"{'num_envs':>9} {'steps/s':>14} {'us/step':>9}")
     for n in args.num_envs:
-        env = npf.make(args.env, num_envs=n, seed=0)
+        try:
+            env = npf.make(args.env, num_envs=n, seed=0)
+        except (ValueError, TypeError) as e:
+            fail("bench", e)
         rate, _ = env_rate(env, args.seconds, args.rounds)
         print(f"{n:>9} {rate:>14,.0f} {env.num_agents / rate * 1e6:>9.2f}", flush=True)
         env.close()
@@ -63,11 +113,11 @@ def add_play(sub):
                        description="Play game 0 of ENV in a window; its controls are shown under the game. "
                                    "Esc or closing the window quits.")
     p.add_argument("env")
-    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.add_argument("--max-frames", type=positive(int), default=None, help="stop after this many frames")
     p.add_argument("--keys", default=None, metavar="FEED",
                    help='scripted keys instead of the keyboard: "up:60,down:30" holds Up for 60 frames, then '
                         'Down for 30 ("none:N": no key)')
-    p.add_argument("--fps", type=float, default=None, help="frames per second (default: the game's; 0: unlimited)")
+    p.add_argument("--fps", type=_fps, default=None, help="frames per second (default: the game's; 0: unlimited)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--policy", default=None, metavar="PATH",
                    help="a checkpoint written by `numbapuffer train` plays instead of the keyboard")
@@ -78,14 +128,15 @@ def add_play(sub):
 def play(args):
     from numbapuffer.play import play as play_game
     policy, params = None, {}
+    env_id("play", args.env)
     if args.policy:
-        net, cfg = _load_policy("play", _train_module(), args.policy, args.env)
+        net, cfg = _load_policy("play", _train_module("play"), args.policy, args.env)
         policy, params = net.predict, dict(cfg.env_params)
     try:
         out = play_game(args.env, max_frames=args.max_frames, keys=args.keys, fps=args.fps, seed=args.seed,
                         policy=policy, trace=[f for f in args.trace.split(",") if f], **params)
     except (ValueError, RuntimeError) as e:
-        sys.exit(f"numbapuffer play: {e}")
+        fail("play", e)
     for t in range(out["frames"]) if out["trace"] else ():
         print(f"frame {t + 1}: " + ", ".join(f"{k}={v[t]}" for k, v in out["trace"].items()))
     state = out["state"]
@@ -97,11 +148,11 @@ def play(args):
 # ---------------------------------------------------------------------------------------
 # train and eval (PPO in numbapuffer/train.py; torch is the optional extra `train`)
 # ---------------------------------------------------------------------------------------
-def _train_module():
+def _train_module(command):
     try:
         from numbapuffer import train as module
     except ImportError as e:
-        sys.exit(f"numbapuffer: training needs torch and tqdm ({e}); install them with pip install -e \".[train]\"")
+        fail(command, f"training needs torch and tqdm ({e}); install them with pip install -e \".[train]\"")
     return module
 
 
@@ -142,6 +193,7 @@ def train_parser(sub):
                                    "the table DEFAULTS in numbapuffer/train.py.")
     t.add_argument("env", help="a numbapuffer env id, or a gymnasium id (trained through gymnasium.make_vec)")
     t.add_argument("--out", default=None, help="checkpoint path (default: ENV.pt)")
+    t.add_argument("--force", action="store_true", help="overwrite the checkpoint at --out if it exists")
     t.add_argument("--env-param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                    help="an env parameter, e.g. --env-param frameskip=4 (repeatable)")
     t.add_argument("--save-interval", type=int, default=50, help="also write the checkpoint every this many updates")
@@ -159,15 +211,19 @@ def eval_parser(sub):
     g = e.add_mutually_exclusive_group(required=True)
     g.add_argument("--policy", help="a checkpoint written by numbapuffer train")
     g.add_argument("--random", action="store_true", help="uniformly random actions instead, for comparison")
-    e.add_argument("--episodes", type=int, default=100, help="episodes (games played at once, one each)")
+    e.add_argument("--episodes", type=positive(int), default=100, help="episodes (games played at once, one each)")
     e.add_argument("--seed", type=int, default=1, help="seed of the games (training used --seed, default 0)")
     e.add_argument("--greedy", action="store_true", help="take the most likely action instead of sampling")
-    e.add_argument("--max-steps", type=int, default=100_000, help="stop games still unfinished after this many steps")
+    e.add_argument("--max-steps", type=positive(int), default=100_000, help="stop games still unfinished after this many steps")
     e.add_argument("--render", action="store_true", help="watch one game in a window (render_mode='human')")
 
 
 def train(args):
-    module = _train_module()
+    env_id("train", args.env, gymnasium_ids=True)
+    out = args.out or args.env.replace("/", "_") + ".pt"
+    if os.path.exists(out) and not args.force:
+        fail("train", f"{out} exists: pass --force to overwrite it, or --out another path")
+    module = _train_module("train")
     overrides = {name: getattr(args, name) for name, _, _ in _config_fields() if getattr(args, name) is not None}
     if args.env_param:
         overrides["env_params"] = dict(args.env_param)
@@ -175,9 +231,12 @@ def train(args):
         cfg = module.config(args.env, **overrides)
         env = module.make_env(cfg)
     except (ValueError, TypeError) as e:
-        sys.exit(f"numbapuffer train: {e}")
-    out = args.out or args.env.replace("/", "_") + ".pt"
-    print(f"numbapuffer train {cfg.env}: {cfg.total_steps:,} steps -> {out}")
+        fail("train", e)
+    n = getattr(env, "num_agents", env.num_envs)  # agents of all games, or a gymnasium vector env's envs
+    updates = module.rollouts(cfg, n)
+    rounded = "" if updates * n * cfg.num_steps == cfg.total_steps else \
+        f" (--total-steps {cfg.total_steps:,} in whole rollouts of {n} agents x {cfg.num_steps} steps)"
+    print(f"numbapuffer train {cfg.env}: {updates * n * cfg.num_steps:,} steps{rounded} -> {out}")
     _, history = module.train(cfg, env=env, out=out, progress=not args.quiet, save_interval=args.save_interval)
     print(module.speed(history))
     last = [h for h in history if "episode_return" in h][-1:] or [{}]
@@ -187,9 +246,8 @@ def train(args):
 
 
 def evaluate(args):
-    module = _train_module()
-    if args.episodes < 1:
-        sys.exit("numbapuffer eval: --episodes must be >= 1")
+    env_id("eval", args.env, gymnasium_ids=True)
+    module = _train_module("eval")
     if args.random:
         policy, cfg = None, module.config(args.env)
     else:
@@ -199,7 +257,7 @@ def evaluate(args):
         env = module.make_env(dataclasses.replace(cfg, seed=args.seed), num_envs=games,
                               **({"render_mode": "human"} if args.render else {}))
     except (ValueError, TypeError) as e:
-        sys.exit(f"numbapuffer eval: cannot {'render' if args.render else 'make'} {args.env}: {e}")
+        fail("eval", f"cannot {'render' if args.render else 'make'} {args.env}: {e}")
     result = module.evaluate(policy, env, greedy=args.greedy, seed=args.seed, max_steps=args.max_steps)
     env.close()
     who = "random policy" if policy is None else args.policy
@@ -212,9 +270,9 @@ def _load_policy(command, module, path, env):
     try:
         policy, cfg, _ = module.load(path)
     except FileNotFoundError:
-        sys.exit(f"numbapuffer {command}: no checkpoint at {path}")
+        fail(command, f"no checkpoint at {path}")
     if cfg.env != env:
-        sys.exit(f"numbapuffer {command}: {path} was trained on {cfg.env!r}, not {env!r}")
+        fail(command, f"{path} was trained on {cfg.env!r}, not {env!r}")
     return policy, cfg
 
 
@@ -222,16 +280,24 @@ def _fields(d, skip=()):
     return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in d.items() if k not in skip)
 
 
-def set_threads(threads):
+def _fps(text):
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (0: unlimited), got {text!r}")
+    return value
+
+
+def set_threads(command, threads):
     if threads is not None:
         if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-            sys.exit(f"--threads must be 1..{numba.config.NUMBA_NUM_THREADS}")
+            fail(command, f"argument --threads: must be 1..{numba.config.NUMBA_NUM_THREADS}, got {threads}")
         numba.set_num_threads(threads)
 
 
 def bench_vec(args):
     from numbapuffer.bench import machine, vector_rates
-    set_threads(args.threads)
+    env_id("bench-vec", args.env)
+    set_threads("bench-vec", args.threads)
     print(f"numbapuffer bench-vec {args.env}: median of {args.rounds} interleaved rounds of {args.seconds:g} s")
     rates = vector_rates(args.env, args.num_envs, args.num_workers, args.gym_num_envs, args.seconds, args.rounds)
     names = list(rates)

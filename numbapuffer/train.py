@@ -325,7 +325,7 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0):
     logprobs, rewards, values = torch.zeros(T, n), torch.zeros(T, n), torch.zeros(T, n)
     dones, valid = torch.zeros(T, n, dtype=torch.bool), torch.zeros(T, n, dtype=torch.bool)
 
-    updates = max(1, cfg.total_steps // (n * T))
+    updates = rollouts(cfg, n)
     history, timer = [], dict(env=0.0, act=0.0, learn=0.0)
     next_obs, next_done = agents.reset(cfg.seed), torch.zeros(n, dtype=torch.bool)
     start = time.perf_counter()
@@ -411,6 +411,11 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0):
     if own_env:
         env.close()
     return policy, history
+
+
+def rollouts(cfg, n):
+    """Updates for cfg.total_steps steps of `n` agents: whole rollouts, rounded down (at least one)."""
+    return max(1, cfg.total_steps // (n * cfg.num_steps))
 
 
 def speed(history):

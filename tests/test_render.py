@@ -217,7 +217,7 @@ def test_play_rejects_bad_input():
         play("pong", max_frames=0)
     out = subprocess.run([sys.executable, "-m", "numbapuffer.cli", "play", "pong", "--keys", "x:1"], cwd=ROOT,
                          env=dict(os.environ, SDL_VIDEODRIVER="dummy"), capture_output=True, text=True, timeout=120)
-    assert out.returncode != 0 and "numbapuffer play: pong: bad key feed entry 'x:1'" in out.stderr
+    assert out.returncode == 2 and "numbapuffer play: error: pong: bad key feed entry 'x:1'" in out.stderr
 
 
 # a feed each game acts on: (feed, frames, least steps)

@@ -223,18 +223,39 @@ def test_cli_train_with_env_params_and_eval_log_fields(tmp_path, capsys):
     assert "score=" in capsys.readouterr().out  # the env's own log field
 
 
-def test_cli_errors(tmp_path):
-    with pytest.raises(SystemExit, match="no checkpoint"):
-        cli.main(["eval", "squared", "--policy", str(tmp_path / "missing.pt")])
+def cli_error(argv, capsys):
+    """The one stderr line of a CLI error (exit status 2)."""
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    return err
+
+
+def test_cli_errors(tmp_path, capsys):
+    assert "no checkpoint" in cli_error(["eval", "squared", "--policy", str(tmp_path / "missing.pt")], capsys)
     path = tmp_path / "sq.pt"
     cli.main(["train", "squared", "--total-steps", "1024", "--num-envs", "64", "--num-steps", "16", "--out",
               str(path), "--quiet"])
-    with pytest.raises(SystemExit, match="trained on 'squared', not 'pong'"):
-        cli.main(["eval", "pong", "--policy", str(path)])
-    with pytest.raises(SystemExit, match="unknown parameter"):
-        cli.main(["train", "squared", "--env-param", "nope=1", "--quiet"])
-    with pytest.raises(SystemExit):
-        cli.main(["train", "squared", "--anneal-lr", "maybe"])
+    assert "trained on 'squared', not 'pong'" in cli_error(["eval", "pong", "--policy", str(path)], capsys)
+    assert "unknown parameter" in cli_error(["train", "squared", "--env-param", "nope=1", "--quiet"], capsys)
+    assert "expected true or false" in cli_error(["train", "squared", "--anneal-lr", "maybe"], capsys)
+
+
+def test_cli_train_says_the_steps_it_runs_and_keeps_an_existing_checkpoint(tmp_path, capsys):
+    path = tmp_path / "sq.pt"
+    args = ["train", "squared", "--total-steps", "2500", "--num-envs", "64", "--num-steps", "16", "--out", str(path),
+            "--quiet"]
+    assert cli.main(args) == 0
+    assert "numbapuffer train squared: 2,048 steps (--total-steps 2,500 in whole rollouts of 64 agents x 16 steps)" \
+        in capsys.readouterr().out
+    _, _, history = T.load(str(path))
+    assert history[-1]["step"] == 2048
+    written = path.stat().st_mtime_ns
+    err = cli_error(args, capsys)
+    assert "sq.pt exists: pass --force to overwrite it" in err and path.stat().st_mtime_ns == written
+    assert cli.main(args + ["--force", "--total-steps", "1024"]) == 0
+    assert "1,024 steps ->" in capsys.readouterr().out and len(T.load(str(path))[2]) == 1
 
 
 def test_cli_eval_render_plays_one_game_in_a_window(tmp_path, monkeypatch, capsys):
@@ -264,7 +285,7 @@ def test_the_core_package_and_its_command_work_without_torch():
                       "assert cli.main(['list']) == 0\n"
                       "cli.main(['train', 'squared'])")
     assert "squared" in done.stdout
-    assert done.returncode == 1 and "training needs torch" in done.stderr and "[train]" in done.stderr
+    assert done.returncode == 2 and "training needs torch" in done.stderr and "[train]" in done.stderr
     done = run_python("import sys, numbapuffer, numbapuffer.cli; assert 'torch' not in sys.modules")
     assert done.returncode == 0, done.stderr
 
@@ -277,5 +298,5 @@ def test_cli_play_with_a_trained_policy(monkeypatch, capsys):
     final = capsys.readouterr().out.splitlines()[-1]
     score = int(final.split("score_r=")[1].split(",")[0])
     assert score >= 1, final
-    with pytest.raises(SystemExit, match="trained on 'pong', not 'breakout'"):
-        cli.main(["play", "breakout", "--policy", pong_policy, "--max-frames", "2"])
+    assert "trained on 'pong', not 'breakout'" in cli_error(["play", "breakout", "--policy", pong_policy,
+                                                              "--max-frames", "2"], capsys)
