@@ -146,10 +146,12 @@ class NumbaEnv(gymnasium.Env):
 
 
 def register():
-    """Register numbapuffer/<Name>-v0 with gymnasium for every first-party env: NumbaVecEnv
-    for gymnasium.make_vec, NumbaEnv (one game) for gymnasium.make. Env modules load only
-    when one is made."""
+    """Register numbapuffer/<Name>-v0 with gymnasium for every single-agent first-party env:
+    NumbaVecEnv for gymnasium.make_vec, NumbaEnv (one game) for gymnasium.make. Env modules
+    load only when one is made."""
     for env_id, name in envs.ENVS.items():
+        if name is None:  # multi-agent: neither face can make it
+            continue
         gym_id = f"numbapuffer/{name}-v0"
         if gym_id not in gymnasium.registry:
             gymnasium.register(gym_id, entry_point="numbapuffer.vector:NumbaEnv",

@@ -1,5 +1,6 @@
 """The first-party envs. ENVS maps each env id (also its module, numbapuffer/envs/<id>.py,
-which defines `game`) to the name in its gymnasium id, numbapuffer/<Name>-v0."""
+which defines `game`) to the name in its gymnasium id, numbapuffer/<Name>-v0, or to None
+for a multi-agent game (PettingZoo's API, not gymnasium's; registered under no id)."""
 import importlib
 
 from numbapuffer.core import Game
@@ -8,9 +9,9 @@ ENVS = {
     "breakout": "Breakout",
     "cartpole": "CartPole",
     "connect4": "Connect4",
-    "connect4_selfplay": "Connect4Selfplay",
+    "connect4_selfplay": None,
     "pong": "Pong",
-    "snake": "Snake",
+    "snake": None,
     "squared": "Squared",
 }
 
