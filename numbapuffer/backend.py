@@ -5,7 +5,7 @@
     vec.reset(seed) (async_reset + recv); vec.step(actions) (send + recv); vec.log(); vec.close()
 
 A backend allocates (or maps) the buffers of all its games, and subclasses write
-async_reset, send, recv, log and close.
+async_reset, send, recv, _log (the log of every game, read and cleared) and close.
 """
 import numpy as np
 from gymnasium.vector.utils import batch_space
@@ -19,7 +19,7 @@ __all__ = ["Backend", "check_split", "split_seed"]
 
 class Backend:
     """Spaces, buffers, step and reset as send + recv, action checks before any game is
-    touched, and infos carrying log() every `report_interval` batches sent (as the native
+    touched, and infos carrying the log every `report_interval` batches sent (as the native
     env's step does)."""
 
     def _setup(self, name, observation_space, action_space, agents, num_envs, batch_size, report_interval):
@@ -49,6 +49,11 @@ class Backend:
         self.send(actions)
         return self.recv()[:5]
 
+    def log(self):
+        """Means of the log fields over every game's episodes finished since the last call,
+        and their count "n"; reports in infos take nothing from it."""
+        return self.reports.log(self._log())
+
     def _write_actions(self, actions, rows):
         write_actions(self.name, self.single_action_space, self._lo, self._hi, actions, self.actions[rows])
 
@@ -62,7 +67,7 @@ class Backend:
         infos = []
         if self._report_due:
             self._report_due = False
-            log = self.log()
+            log = self.reports.report(self._log())
             if log:
                 infos.append(log)
         return (self.observations[rows], self.rewards[rows], self.terminals[rows], self.truncations[rows],

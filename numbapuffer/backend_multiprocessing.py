@@ -156,8 +156,8 @@ class Multiprocessing(Backend):
                     return self._batch(self._rows(g))
             self._wait()
 
-    def log(self):
-        """Means over every worker's episodes finished since the last call, plus "n"."""
+    def _log(self):
+        """Means over every worker's episodes finished since the last read, plus "n"."""
         self._check_open()
         self._drain()  # a worker still stepping answers that first
         for w in range(self.num_workers):

@@ -76,7 +76,7 @@ class Serial(Backend):
         self._sent = False
         return self._batch(slice(None))
 
-    def log(self):
+    def _log(self):
         return logs.merge([e.log() for e in self.envs])
 
     def close(self):

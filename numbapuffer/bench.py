@@ -77,7 +77,8 @@ def interleaved(cases, seconds=0.5, rounds=7, warmup=0.3):
 def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, seconds=0.5, rounds=7, seed=0):
     """steps/s of the native env vs the multiprocessing backend (sync, and async with half
     the games per batch) at `num_envs` games, then of NumbaVecEnv vs the native env at
-    `gym_num_envs` games, each group measured interleaved (the second with no worker
+    `gym_num_envs` games (copying what it returns, as gymnasium's default, and not),
+    each group measured interleaved (the second with no worker
     processes alive, so that they cannot disturb the in-process kernels). Every figure is a
     median over `rounds` timed windows of `seconds` per case."""
     import numbapuffer as npf
@@ -104,13 +105,15 @@ def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, se
     finally:
         for vec in vecs.values():
             vec.close()
-    native, gym = npf.make(env, gym_num_envs, seed=seed), npf.NumbaVecEnv(env, gym_num_envs, seed=seed)
-    # Two in-process envs: alternated every few milliseconds, so that another process taking
-    # a core (which stalls a 2-thread kernel for whole time slices) hits both alike.
+    native = npf.make(env, gym_num_envs, seed=seed)
+    gyms = [npf.NumbaVecEnv(env, gym_num_envs, seed=seed, copy=copy) for copy in (True, False)]
+    # In-process envs: alternated every few milliseconds, so that another process taking a
+    # core (which stalls a 2-thread kernel for whole time slices) hits them alike.
     rates.update(interleaved({f"native env, {gym_num_envs} games": case(native, native.step),
-                              f"NumbaVecEnv, {gym_num_envs} games": case(gym, gym.step)},
+                              **{f"NumbaVecEnv copy={g.copy}, {gym_num_envs} games": case(g, g.step) for g in gyms}},
                              seconds / 20, rounds * 20, warmup=0))
-    gym.close()
+    for g in gyms:
+        g.close()
     return rates
 
 

@@ -192,7 +192,8 @@ class Env:
     actions, rewards, terminals, truncations, masks` to write into, e.g. slices of shared
     memory. game_offset: global index of this env's first game (for backends that split
     one vector of games across processes: game i gets the same random stream anywhere).
-    report_interval: every this many steps, `step`'s infos carry `log()` when non-empty.
+    report_interval: every this many steps, `step`'s infos carry the log of the episodes
+    finished since the last report, when any (log() still returns them too).
     autoreset: "same_step" (native: a finished game restarts in the step that ends it,
     returning the new game's first observation with terminal set), "next_step" (the step
     after it restarts the game instead of stepping it, with reward 0, as gymnasium's
@@ -308,15 +309,16 @@ class Env:
                 pacer.end_window()
         infos = []
         if self.reports.due():
-            log = self.log()
+            log = self.reports.report(logs.read(self.logs))
             if log:
                 infos.append(log)
         return self.observations, self.rewards, self.terminals, self.truncations, infos
 
     def log(self) -> dict:
         """Means of the log fields over episodes finished since the last call, plus their
-        count "n"; then cleared. {} when none finished."""
-        return logs.read(self.logs)
+        count "n"; then cleared. {} when none finished. Reports in `step`'s infos take
+        nothing from it: they carry the episodes finished since the last report."""
+        return self.reports.log(logs.read(self.logs))
 
     def render(self, game: int = 0):
         """Draw game `game` (index 0 .. num_envs-1) from its state record: an (H, W, 3) uint8

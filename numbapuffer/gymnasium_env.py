@@ -21,22 +21,24 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
     observation comes at once; infos hold "final_obs" and "final_info"), or DISABLED
     (ended games stay ended until reset(options={"reset_mask": mask})).
 
-    As in the native env, the arrays returned are the env's buffers, overwritten by the
-    next step: copy what you keep. reset(seed=int) gives game i the stream (seed, i); a list
-    gives one seed per game.
+    copy: as gymnasium's vector envs, reset and step return fresh arrays (True, the
+    default), or (False) the native env's buffers themselves, with no copying, which the
+    next step overwrites. reset(seed=int) gives game i the stream (seed, i); a list gives
+    one seed per game.
 
     The native log reaches infos as the native env's step reports it, every
     `report_interval` steps: infos["log"] holds, per game, the means of the log fields over
     the episodes it finished since the last report and their count "n" (mask "_log": the
     games that finished any); "episode" stays free for RecordEpisodeStatistics. log() gives
-    the same sums aggregated over games; each clears them. Per-episode stats need a pass over
-    every game's flags after each step, which costs more than the rest of this layer: use
+    the means over all games of the episodes finished since its last call, reported or not:
+    neither takes episodes from the other. Per-episode stats need a pass over every game's
+    flags after each step, which costs more than the rest of this layer: use
     RecordEpisodeStatistics for those.
     """
 
     def __init__(self, env: str | Game, num_envs: int = 1, seed: int | None = None,
                  autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP, render_mode: str | None = None,
-                 report_interval: int = 128, **params):
+                 report_interval: int = 128, copy: bool = True, **params):
         game = envs.get(env)
         if game.agents != 1:
             raise ValueError(f"{game.name} has {game.agents} agents per game; NumbaVecEnv is for single-agent "
@@ -54,7 +56,8 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
         self.metadata = {"autoreset_mode": mode, **e.metadata}
         self.render_mode = render_mode
         self.autoreset_mode = mode
-        self.reports = logs.Reports(report_interval)
+        self.copy = bool(copy)
+        self.reports = logs.AgentReports(report_interval, e.logs)
         self._same_step = mode == AutoresetMode.SAME_STEP
 
     def reset(self, *, seed=None, options=None):
@@ -66,13 +69,15 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
         if is_int(seed):
             super().reset(seed=int(seed))  # np_random, as gymnasium's vector envs seed it
         self.env.reset(seed=seed, mask=mask)
-        return self.env.observations, {}
+        return (self.env.observations.copy() if self.copy else self.env.observations), {}
 
     def step(self, actions):
         obs, rewards, terminations, truncations, _ = self.env.step(actions)
+        if self.copy or self._same_step:  # SAME_STEP: the reset below clears the ended games' buffers
+            rewards, terminations, truncations = rewards.copy(), terminations.copy(), truncations.copy()
         infos = {}
         if self.reports.due():
-            log, ended = logs.read_per_agent(self.env.logs)
+            log, ended = self.reports.report_per_agent()
             if log is not None:
                 infos = {"log": log, "_log": ended}
         if self._same_step:
@@ -82,13 +87,13 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
                 for i in np.flatnonzero(ended):
                     final[i] = obs[i].copy()
                 infos.update(final_obs=final, _final_obs=ended, final_info={}, _final_info=ended)
-                rewards, terminations, truncations = rewards.copy(), terminations.copy(), truncations.copy()
-                self.env.reset(mask=ended)  # clears the ended games' buffers: copied above
-        return obs, rewards, terminations, truncations, infos
+                self.env.reset(mask=ended)
+        return (obs.copy() if self.copy else obs), rewards, terminations, truncations, infos
 
     def log(self):
-        """The native log: means over the episodes ended since the last call (or report), "n"."""
-        return self.env.log()
+        """The native log: means over the episodes ended since the last call, "n" (reports
+        in infos take nothing from it)."""
+        return self.reports.log_sums()
 
     def render(self):
         return self.env.render()

@@ -3,10 +3,12 @@
 An env keeps `logs`, a float64 record per agent with one field per log field plus `n`
 (episodes finished). The kernels add a finished episode's stats to its agent's record;
 reading takes the means over all agents, weighted by their counts, and clears the sums.
+Reports (a step's infos) and log() do not take episodes from each other: a report carries
+those finished since the last report, log() those finished since the last log() call.
 """
 import numpy as np
 
-__all__ = ["log_dtype", "means", "read", "read_per_agent", "merge", "Reports"]
+__all__ = ["log_dtype", "means", "read", "read_per_agent", "merge", "Reports", "AgentReports"]
 
 
 def log_dtype(fields, count=True):
@@ -24,10 +26,12 @@ def means(totals, n):
     return out
 
 
-def read(logs):
-    """The means over every agent's finished episodes in `logs`, which is then cleared."""
+def read(logs, clear=True):
+    """The means over every agent's finished episodes in `logs`, which is then cleared
+    (unless `clear` is False)."""
     out = means({f: logs[f].sum() for f in logs.dtype.names if f != "n"}, logs["n"].sum())
-    logs[...] = 0
+    if clear:
+        logs[...] = 0
     return out
 
 
@@ -47,20 +51,67 @@ def read_per_agent(logs):
 def merge(logs):
     """One log from several logs' means: each field weighted by its log's episode count."""
     logs = [log for log in logs if log]
-    if not logs:
-        return {}
+    if len(logs) < 2:
+        return dict(logs[0]) if logs else {}
     return means({k: sum(log[k] * log["n"] for log in logs) for k in logs[0] if k != "n"},
                  sum(log["n"] for log in logs))
 
 
 class Reports:
-    """When a step's infos carry the log: every `interval` steps (never when 0)."""
+    """The two readers of an env's finished episodes, which take nothing from each other:
+    reports (a step's infos, every `interval` steps; never when 0) carry the episodes
+    finished since the last report, log() those finished since its last call. Each is
+    given `fresh`: the log of the episodes finished since either last read."""
 
     def __init__(self, interval):
         self.interval = interval
         self.steps = 0
+        self.unreported, self.unlogged = {}, {}  # what the other reader took since this one's last read
 
     def due(self):
         """Count one step; True when this one reports."""
         self.steps += 1
         return bool(self.interval) and self.steps % self.interval == 0
+
+    def report(self, fresh):
+        """The log for a step's infos."""
+        out, self.unreported = merge([self.unreported, fresh]), {}
+        self.unlogged = merge([self.unlogged, fresh])
+        return out
+
+    def log(self, fresh):
+        """What log() returns."""
+        out, self.unlogged = merge([self.unlogged, fresh]), {}
+        if self.interval:
+            self.unreported = merge([self.unreported, fresh])
+        return out
+
+
+class AgentReports(Reports):
+    """Reports per agent (NumbaVecEnv's infos["log"]) from an env's per-agent sums `logs`,
+    which the reports and log() clear: what log() takes meanwhile is kept per agent."""
+
+    def __init__(self, interval, logs):
+        super().__init__(interval)
+        self.logs = logs
+        self.held = np.zeros_like(logs)
+
+    def report_per_agent(self):
+        """read_per_agent of the episodes finished since the last report."""
+        self.unlogged = merge([self.unlogged, read(self.logs, clear=False)])
+        self._hold()
+        return read_per_agent(self.held)
+
+    def log_sums(self):
+        """The log of the episodes finished since the last call."""
+        fresh = read(self.logs, clear=False)
+        if self.interval:
+            self._hold()
+        else:
+            self.logs[...] = 0
+        out, self.unlogged = merge([self.unlogged, fresh]), {}
+        return out
+
+    def _hold(self):
+        self.held.view(np.float64)[...] += self.logs.view(np.float64)
+        self.logs[...] = 0

@@ -143,6 +143,28 @@ def test_seeding():
     assert a.np_random_seed == 3  # as gymnasium's vector envs seed np_random
 
 
+def test_copy_returns_fresh_arrays_by_default_and_the_buffers_when_false():
+    env = NumbaVecEnv(walk.game, 8, seed=0)  # copy=True: gymnasium's default
+    assert env.copy
+    o1, _ = env.reset(seed=123)
+    o2, _ = env.reset(seed=124)
+    assert not np.array_equal(o1, o2)  # o1 was not overwritten by the second reset
+    first, second = env.step(np.zeros(8, np.int64)), env.step(np.full(8, 2))
+    buffers = (env.env.observations, env.env.rewards, env.env.terminals, env.env.truncations)
+    for a, b, buf in zip(first[:4], second[:4], buffers):
+        assert not np.shares_memory(a, buf) and not np.shares_memory(a, b)
+    assert not np.array_equal(first[0], second[0])
+
+    zero = NumbaVecEnv(walk.game, 8, seed=0, copy=False)
+    assert zero.reset(seed=124)[0] is zero.env.observations
+    out = zero.step(np.zeros(8, np.int64))
+    assert all(a is b for a, b in zip(out[:4], (zero.env.observations, zero.env.rewards, zero.env.terminals,
+                                                 zero.env.truncations)))
+    assert np.array_equal(out[0], first[0])  # the same numbers either way
+    assert gymnasium.make_vec("numbapuffer/CartPole-v0", num_envs=2).copy
+    assert not gymnasium.make_vec("numbapuffer/CartPole-v0", num_envs=2, copy=False).copy
+
+
 def test_partial_reset_resets_exactly_the_masked_games():
     env = NumbaVecEnv(walk.game, 3, seed=0, autoreset_mode=DISABLED)
     first, _ = env.reset(seed=[0, 1, 2])
@@ -202,11 +224,15 @@ def test_native_log_reaches_infos_every_report_interval():
     assert data_equivalence(infos[3], {"log": {"episode_return": np.array([2.0, 6, 9]),
                                                "episode_length": np.array([2.0, 3, 3]),
                                                "n": np.array([1.0, 1, 1])}, "_log": np.ones(3, bool)})
-    # then game 0 at step 5 (the step after an end only restarts a game), games 1 and 2 at step 7
-    assert env.log() == {"episode_return": 17 / 3, "episode_length": 8 / 3, "n": 3}
+    # then game 0 at step 5 (the step after an end only restarts a game), games 1 and 2 at step 7;
+    # log() has all six: the report took none from it
+    assert env.log() == {"episode_return": 34 / 6, "episode_length": 16 / 6, "n": 6}
     assert env.log() == {}
-    info = env.step(np.array([1, 2, 3]))[4]  # step 8: game 0 ended again
-    assert list(info["_log"]) == [True, False, False] and list(info["log"]["episode_return"]) == [2, 0, 0]
+    # step 8, the next report: every episode since the last report (log() took none from it),
+    # game 0's at steps 5 and 8, games 1 and 2's at step 7
+    info = env.step(np.array([1, 2, 3]))[4]
+    assert list(info["_log"]) == [True, True, True] and list(info["log"]["episode_return"]) == [2, 6, 9]
+    assert list(info["log"]["n"]) == [2, 1, 1]
 
 
 def test_multi_agent_game_points_to_pettingzoo():

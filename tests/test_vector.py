@@ -346,5 +346,6 @@ def test_bench_vec_command_reports_every_case():
                          timeout=120, env={**os.environ, "PYTHONPATH": ROOT})
     assert out.returncode == 0, out.stderr
     for row in ("native, 64 games", "multiprocessing 2 workers, sync", "multiprocessing 2 workers, async batch 32",
-                "native env, 32 games", "NumbaVecEnv, 32 games", "per-step overhead over the native env"):
+                "native env, 32 games", "NumbaVecEnv copy=True, 32 games",
+                "NumbaVecEnv copy=False, 32 games", "per-step overhead over the native env: NumbaVecEnv copy=True"):
         assert row in out.stdout
