@@ -2,7 +2,8 @@
 
     vec.async_reset(seed); vec.send(actions)
     obs, rewards, terminals, truncations, infos, env_ids, masks = vec.recv()
-    vec.reset(seed) (async_reset + recv); vec.step(actions) (send + recv); vec.log(); vec.close()
+    vec.reset(seed) (async_reset + recv); vec.step(actions) (send + recv), both only when a
+    batch is every game (batch_size == num_envs); vec.log(); vec.close()
 
 A backend allocates (or maps) the buffers of all its games, and subclasses write
 async_reset, send, recv, _log (the log of every game, read and cleared) and close.
@@ -42,12 +43,21 @@ class Backend:
         return buffer_specs(observation_space, action_space, self.num_agents)
 
     def reset(self, seed=None):
+        self._whole("reset(seed)", "async_reset(seed) and recv()")
         self.async_reset(seed)
         return self.recv()[0], []
 
     def step(self, actions):
+        self._whole("step(actions)", "send(actions) and recv()")
         self.send(actions)
         return self.recv()[:5]
+
+    def _whole(self, call, instead):
+        """reset and step return no env_ids: they are for backends whose batch is every game."""
+        if self.batch_size < self.num_envs:
+            raise RuntimeError(f"{self.name}: with batch_size ({self.batch_size}) < num_envs ({self.num_envs}) "
+                               f"each recv returns one batch of games, which vec.{call} would not name: use "
+                               f"vec.{instead}, whose env_ids say which games came back")
 
     def log(self):
         """Means of the log fields over every game's episodes finished since the last call,

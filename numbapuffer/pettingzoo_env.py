@@ -21,7 +21,14 @@ the engine never restarts it behind PettingZoo's back, and maps:
 A game whose agents come back after their episode ends (snake's respawn) must be built
 with that turned off (snake's `parallel_env` passes respawn=False): a finished agent must
 stay out of play. Actions are checked by the engine, as in the native env; actions for
-agents not in `agents` are an error.
+agents not in `agents` are an error. Once no agent is left, step({}) returns empty dicts,
+as PettingZoo's own parallel envs do, for tools that keep stepping until their own
+bookkeeping says the episode ended (SuperSuit's black_death_v3).
+
+A game that declares its legal-move mask (Game(..., action_mask=...)) gives each agent's
+observation as PettingZoo's classic games do: a dict {"observation": the game's
+observation, "action_mask": int8, 1 for each legal action}. AECEnv is the AEC form, in
+which only the agents whose turn it is (masks True) are selected to act.
 """
 import copy
 
@@ -61,7 +68,11 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         self.cycles = 0
         self._index = {name: k for k, name in enumerate(names)}
         # One space object per agent, so that seeding one agent's space leaves the others alone.
-        self._observation_spaces = {name: copy.deepcopy(game.observation_space) for name in names}
+        observation = game.observation_space
+        if game.action_mask is not None:
+            observation = spaces.Dict({"observation": observation,
+                                       "action_mask": spaces.Box(0, 1, (game.action_space.n,), np.int8)})
+        self._observation_spaces = {name: copy.deepcopy(observation) for name in names}
         self._action_spaces = {name: copy.deepcopy(game.action_space) for name in names}
         self._idle = _idle_action(game.action_space)
 
@@ -75,13 +86,15 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         self.env.reset(seed=seed)
         self.agents = self.possible_agents[:]
         self.cycles = 0
-        return ({name: self.env.observations[k].copy() for name, k in self._index.items()},
+        return ({name: self._observe(k) for name, k in self._index.items()},
                 {name: self._info(k) for name, k in self._index.items()})
 
     def step(self, actions):
         name = self.env.game.name
         if not self.agents:
-            raise RuntimeError(f"{name}: no agent is left in the episode; call reset()")
+            if actions:
+                raise RuntimeError(f"{name}: no agent is left in the episode; call reset()")
+            return {}, {}, {}, {}, {}
         stray = [a for a in actions if a not in self.agents]
         if stray:
             raise ValueError(f"{name}: actions for agents not in the episode: {stray} (agents: {self.agents})")
@@ -95,7 +108,7 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         obs, rewards, terminations, truncations, infos = {}, {}, {}, {}, {}
         for a in self.agents:
             k = self._index[a]
-            obs[a] = env.observations[k].copy()
+            obs[a] = self._observe(k)
             rewards[a] = float(env.rewards[k])
             terminations[a] = bool(env.terminals[k])
             truncations[a] = bool(env.truncations[k]) or (out_of_time and not terminations[a])
@@ -113,11 +126,84 @@ class ParallelEnv(pettingzoo.ParallelEnv):
     def close(self):
         self.env.close()
 
+    def to_move(self):
+        """The agents of the episode whose turn it is (in a game that takes turns by masks,
+        the player to move; otherwise every agent still playing)."""
+        return [a for a in self.agents if self.env.masks[self._index[a]]]
+
+    def _observe(self, k):
+        obs = self.env.observations[k].copy()
+        mask = self._info(k).get("action_mask")
+        return obs if mask is None else {"observation": obs, "action_mask": mask}
+
     def _info(self, k):
         mask = self.env.game.action_mask
         if mask is None:
             return {}
         return {"action_mask": self.env.observations[k].reshape(-1)[mask].astype(np.int8)}
+
+
+class AECEnv(pettingzoo.AECEnv):
+    """PettingZoo's AEC form of a ParallelEnv: agents act one at a time. Only the agents
+    whose turn it is are selected (Connect Four's player to move, as in PettingZoo's classic
+    games; every live snake in snake); once each has acted, the game takes one step. An
+    agent that is done is selected once more to step with None, as PettingZoo's API wants."""
+
+    def __init__(self, parallel):
+        self.parallel = parallel
+        self.possible_agents = parallel.possible_agents
+        self.metadata = {**parallel.metadata}
+        self.render_mode = parallel.render_mode
+        self.agents = []
+
+    def observation_space(self, agent):
+        return self.parallel.observation_space(agent)
+
+    def action_space(self, agent):
+        return self.parallel.action_space(agent)
+
+    def observe(self, agent):
+        return self._observations[agent]
+
+    def reset(self, seed=None, options=None):
+        self._observations, self.infos = self.parallel.reset(seed=seed, options=options)
+        self.agents = self.parallel.agents[:]
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self._actions = {}
+        self._skip_agent_selection = None
+        self.agent_selection = self.parallel.to_move()[0]
+
+    def step(self, action):
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        self._cumulative_rewards[agent] = 0.0
+        self._actions[agent] = action
+        waiting = [a for a in self.parallel.to_move() if a not in self._actions]
+        if waiting:
+            self.agent_selection = waiting[0]
+            self._clear_rewards()
+            return
+        obs, rewards, terminations, truncations, infos = self.parallel.step(self._actions)
+        self._actions = {}
+        self._observations.update(obs)
+        self.infos.update(infos)
+        self.terminations.update(terminations)
+        self.truncations.update(truncations)
+        self.rewards = {a: rewards.get(a, 0.0) for a in self.agents}
+        self._accumulate_rewards()
+        self.agent_selection = (self.parallel.to_move() or [agent])[0]
+        self._deads_step_first()
+
+    def render(self):
+        return self.parallel.render()
+
+    def close(self):
+        self.parallel.close()
 
 
 def _idle_action(space):

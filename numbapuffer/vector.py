@@ -17,7 +17,9 @@ One interface over three backends:
 
 `recv` returns views of the buffers for one batch of agents: rows `env_ids` of the whole.
 `send` takes the actions of the batch the last `recv` returned. `step` is send + recv,
-`reset` is async_reset + recv. Games autoreset as in the native env.
+`reset` is async_reset + recv, when a batch is every game; with batch_size < num_envs they
+raise, as they could not say which games a batch holds: use send/recv. Games autoreset as
+in the native env.
 
 The gymnasium drop-in `NumbaVecEnv` (gymnasium_env.py) is importable from here too.
 """

@@ -95,8 +95,9 @@ def test_snake_agents_leave_when_they_die_and_do_not_come_back():
                 assert env.env.state["length"][0, k] == 0  # off the grid
                 assert not (env.env.state["grid"][0] == snake.SNAKE + 2 * k + 1).any()
     assert gone == set(env.possible_agents) and not any(trunc.values())
+    assert env.step({}) == ({}, {}, {}, {}, {})  # as PettingZoo's parallel envs, for tools that keep stepping
     with pytest.raises(RuntimeError, match="no agent is left in the episode; call reset"):
-        env.step({})
+        env.step({"snake_0": 0})
     env.reset()
     assert env.agents == env.possible_agents and env.env.masks.all()
 
@@ -117,7 +118,10 @@ def test_connect4_turns_and_action_masks():
     assert infos["player_0"]["action_mask"].dtype == np.int8
     obs, rew, term, trunc, infos = env.step({"player_0": 3})  # the waiting player may be left out
     assert env.env.state["board"][0, 5, 3] == 1
-    np.testing.assert_array_equal(obs["player_1"][:42].reshape(6, 7)[5], [0, 0, 0, -1, 0, 0, 0])
+    np.testing.assert_array_equal(obs["player_1"]["observation"][:42].reshape(6, 7)[5], [0, 0, 0, -1, 0, 0, 0])
+    for a in obs:  # PettingZoo's classic form: the mask in the observation dict (and in infos)
+        assert env.observation_space(a).contains(obs[a])
+        np.testing.assert_array_equal(obs[a]["action_mask"], infos[a]["action_mask"])
     np.testing.assert_array_equal(infos["player_0"]["action_mask"], np.zeros(7, np.int8))
     np.testing.assert_array_equal(infos["player_1"]["action_mask"], np.ones(7, np.int8))
     with pytest.raises(ValueError, match=r"no action for \['player_1'\], whose turn it is"):

@@ -223,6 +223,12 @@ def test_async_batches_step_every_game(no_leaks):
 
 def test_send_and_recv_must_alternate(no_leaks):
     with npf.vector.make("pong", 8, "multiprocessing", num_workers=2, batch_size=4, seed=0) as vec:
+        # step and reset return no env_ids: with async batches they refuse, pointing to send/recv
+        with pytest.raises(RuntimeError, match=r"batch_size \(4\) < num_envs \(8\).*use vec.async_reset\(seed\) "
+                                               "and recv\(\), whose env_ids say which games came back"):
+            vec.reset(seed=0)
+        with pytest.raises(RuntimeError, match=r"use vec.send\(actions\) and recv\(\)"):
+            vec.step(np.zeros(4, np.int32))
         with pytest.raises(RuntimeError, match="recv needs an async_reset or send first"):
             vec.recv()
         vec.async_reset(seed=0)

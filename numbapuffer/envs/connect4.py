@@ -27,19 +27,19 @@ Log: episode_return, episode_length (steps, counting the other side's turns in
 View: 448x464 pixels (width x height), the first player's pieces red, the second's
   yellow, a finished four ringed in white. Play: keys 1-7 or a click on a column; in
   self-play one person plays both sides.
-PettingZoo: `parallel_env()` and `env()` (AEC, by PettingZoo's conversion) give one
-  self-play game, agents player_0 and player_1, each agent's infos carrying its legal-move
-  mask as "action_mask". In the AEC form both players act in each cycle; the action of the
-  one not to move is ignored.
+PettingZoo: `parallel_env()` and `env()` (AEC) give one self-play game, agents player_0
+  and player_1, each agent's observation a dict {"observation", "action_mask"} as in
+  PettingZoo's classic connect_four (its infos carry the mask too). In the parallel form
+  the player not to move may be left out of the actions; the AEC form selects only the
+  player to move.
 """
 import numpy as np
 from gymnasium import spaces
 from numba import njit
-from pettingzoo.utils.conversions import parallel_to_aec
 
 from numbapuffer.core import Game, rand_int
 from numbapuffer.render import COLORS, View, text
-from numbapuffer.pettingzoo_env import ParallelEnv
+from numbapuffer.pettingzoo_env import AECEnv, ParallelEnv
 
 ROWS, COLS = 6, 7
 CELLS = ROWS * COLS
@@ -276,10 +276,11 @@ selfplay = Game("connect4_selfplay", STATE, selfplay_reset, selfplay_step, OBSER
 
 def parallel_env(**kwargs):
     """The self-play game as a PettingZoo ParallelEnv over one game (agents player_0, player_1;
-    infos carry each agent's `action_mask`). kwargs: max_cycles, seed, render_mode."""
+    observations {"observation", "action_mask"}). kwargs: max_cycles, seed, render_mode."""
     return ParallelEnv(selfplay, agent_names=["player_0", "player_1"], **kwargs)
 
 
-def env(**kwargs):
-    """parallel_env(**kwargs) in PettingZoo's AEC form (PettingZoo's own conversion)."""
-    return parallel_to_aec(parallel_env(**kwargs))
+def env(max_cycles=1000, **kwargs):
+    """parallel_env(**kwargs) in PettingZoo's AEC form, which selects only the player to move.
+    As PettingZoo counts cycles in AEC, a cycle is one move of each player."""
+    return AECEnv(parallel_env(max_cycles=2 * max_cycles, **kwargs))

@@ -39,7 +39,6 @@ the episode ends when every snake has died or after `max_cycles` steps.
 import numpy as np
 from gymnasium import spaces
 from numba import njit
-from pettingzoo.utils.conversions import parallel_to_aec
 
 import colorsys
 from functools import partial
@@ -47,7 +46,7 @@ from functools import partial
 from numbapuffer.checks import is_int
 from numbapuffer.core import Game, rand_int
 from numbapuffer.render import COLORS, View, text
-from numbapuffer.pettingzoo_env import ParallelEnv
+from numbapuffer.pettingzoo_env import AECEnv, ParallelEnv
 
 f32 = np.float32
 # Grid cells: snake k's body is SNAKE + 2k, its head SNAKE + 2k + 1.
@@ -328,5 +327,5 @@ def parallel_env(max_cycles=1000, render_mode=None, seed=None, **kwargs):
 
 
 def env(**kwargs):
-    """parallel_env(**kwargs) in PettingZoo's AEC form (PettingZoo's own conversion)."""
-    return parallel_to_aec(parallel_env(**kwargs))
+    """parallel_env(**kwargs) in PettingZoo's AEC form."""
+    return AECEnv(parallel_env(**kwargs))

@@ -1,0 +1,32 @@
+"""Every fenced python block of README.md runs as written, each on its own in a fresh
+process (headless: SDL_VIDEODRIVER=dummy). A block preceded by `<!-- no-test -->` is left
+out: only for a block that needs a display or a long training run."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BLOCK = re.compile(r"(<!-- no-test -->\s*)?```python\n(.*?)```", re.S)
+
+
+def blocks():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    return [(text[:m.start()].count("\n") + 1, m.group(2)) for m in BLOCK.finditer(text) if not m.group(1)]
+
+
+def test_the_readme_has_python_blocks_and_skips_few():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    assert len(blocks()) >= 6 and text.count("<!-- no-test -->") <= 1
+
+
+@pytest.mark.parametrize("line, code", blocks(), ids=[f"README.md:{line}" for line, _ in blocks()])
+def test_readme_block_runs_as_written(line, code, tmp_path):
+    path = tmp_path / f"readme_{line}.py"
+    path.write_text(code)
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, f"README.md line {line}:\n{done.stderr[-3000:]}"
