@@ -84,13 +84,16 @@ def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, se
     import numbapuffer as npf
 
     def stepper(vec):
+        """send + recv, after async_reset + recv (reset and step refuse async batches)."""
+        vec.async_reset(seed=seed)
+        vec.recv()
+
         def step(actions):
             vec.send(actions)
             vec.recv()
         return step
 
     def case(vec, step):
-        vec.reset(seed=seed)
         return step, action_sets(vec.action_space, seed=seed), vec.action_space.shape[0], None
 
     vecs = {
@@ -107,6 +110,8 @@ def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, se
             vec.close()
     native = npf.make(env, gym_num_envs, seed=seed)
     gyms = [npf.NumbaVecEnv(env, gym_num_envs, seed=seed, copy=copy) for copy in (True, False)]
+    for e in (native, *gyms):
+        e.reset(seed=seed)
     # In-process envs: alternated every few milliseconds, so that another process taking a
     # core (which stalls a 2-thread kernel for whole time slices) hits them alike.
     rates.update(interleaved({f"native env, {gym_num_envs} games": case(native, native.step),
