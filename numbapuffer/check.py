@@ -128,8 +128,8 @@ class _Checker:
             try:
                 for _ in self.play(env):
                     pass
-            except GameStepError as e:
-                return str(e).split(": ", 1)[1]
+            except GameStepError as e:  # without the game's name (problem() adds it) and the last line
+                return str(e).split(": ", 1)[1].rsplit("\n", 1)[0]
         found = _in_child(play, self.timeout)
         if found:
             self.broken = True
