@@ -18,7 +18,7 @@ import types
 import numba
 import numpy as np
 
-__all__ = ["kernels", "cache_dir", "callees", "twin"]
+__all__ = ["kernels", "cache_dir", "callees", "twin", "checked_twins"]
 
 TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_template.py")
 GAME_BLOCK = re.compile(r"^# GAME:.*?^# END GAME$", re.S | re.M)
@@ -44,7 +44,7 @@ def kernels(game, checked=False):
     mod = _loaded.get(key)
     if mod is not None and mod.game is game:
         return mod
-    importable = not checked and all(_importable(f) for f in (game.reset, game.step))
+    importable = all(_importable(f) for f in (game.reset, game.step))
     source = kernel_source(game, importable, checked)
     fingerprint = hashlib.sha256(source.encode())
     _fingerprint(game.reset, fingerprint, set())
@@ -52,14 +52,9 @@ def kernels(game, checked=False):
     modname = f"npf_{game.name}_{fingerprint.hexdigest()[:16]}"
     if importable:
         mod = sys.modules.get(modname) or _import_generated(modname, source)
-    else:  # defined inside a function, or checked: compile in memory, uncached
+    else:  # defined inside a function: compile in memory, uncached
         mod = types.ModuleType(modname)
-        if checked:  # every @njit function of the game anew, with bounds checks
-            memo = {}
-            reset, step = (twin(f, lambda py, fn: numba.njit(**_checked_options(fn))(py), memo)
-                           for f in (game.reset, game.step))
-        else:
-            reset, step = game.reset, game.step
+        reset, step = checked_twins(game.reset, game.step) if checked else (game.reset, game.step)
         mod.__dict__.update(_reset=reset, _step=step)
         exec(compile(source, f"<{modname}>", "exec"), mod.__dict__)
     mod.game = game
@@ -79,6 +74,9 @@ def kernel_source(game, importable, checked=False):
     if importable:
         block += [f"from {game.reset.__module__} import {game.reset.__qualname__} as _reset",
                   f"from {game.step.__module__} import {game.step.__qualname__} as _step"]
+        if checked:
+            block += ["from numbapuffer.kernels import checked_twins",
+                      "_reset, _step = checked_twins(_reset, _step)"]
     return GAME_BLOCK.sub(lambda _: "\n".join(block), template, count=1)
 
 
@@ -124,9 +122,15 @@ def twin(fn, wrap, memo=None):
     return out
 
 
-def _checked_options(fn):
-    options = {k: v for k, v in fn.targetoptions.items() if k != "nopython"}
-    return {**options, "boundscheck": True}
+def checked_twins(*functions):
+    """Twins of the game's @njit `functions` (and of all they call) compiled with bounds
+    checks, for debug mode; the game's own functions keep their compiled code."""
+    memo = {}
+
+    def checked(py, fn):
+        options = {k: v for k, v in fn.targetoptions.items() if k != "nopython"}
+        return numba.njit(**{**options, "boundscheck": True})(py)
+    return tuple(twin(f, checked, memo) for f in functions)
 
 
 def _is_njit(v):

@@ -115,8 +115,8 @@ MEMORY = {
 
 @pytest.fixture
 def planted(tmp_path, monkeypatch):
-    """Write GAME with one line changed as a module; return (its game, the changed line's number)."""
-    monkeypatch.setenv("NUMBAPUFFER_CACHE_DIR", str(tmp_path / "cache"))
+    """Write GAME with one line changed as a module; return (its game, the changed line's number).
+    (The kernel cache is the usual one: a rerun loads the debug-mode kernels from it.)"""
     monkeypatch.syspath_prepend(str(tmp_path))
 
     def plant(name, old, new):
@@ -178,12 +178,13 @@ def test_memory_mistake_found_in_debug_mode_with_the_line(planted, name):
     assert len(problems) == 1 and f"{path}:{line}" in problems[0], problems
 
 
-def test_debug_steps_like_the_fast_kernels():
-    fast, checked = npf.make("pong", num_envs=6, seed=3), npf.make("pong", num_envs=6, seed=3, debug=True)
+@pytest.mark.parametrize("name", ["pong", "snake"])
+def test_debug_steps_like_the_fast_kernels(name):
+    fast, checked = npf.make(name, num_envs=6, seed=3), npf.make(name, num_envs=6, seed=3, debug=True)
     fast.reset(), checked.reset()
     rng = np.random.default_rng(0)
     for _ in range(300):
-        a = rng.integers(0, 3, 6)
+        a = rng.integers(0, 3, fast.num_agents)
         for x, y in zip(fast.step(a)[:4], checked.step(a)[:4]):
             assert x.tobytes() == y.tobytes()
     assert fast.state.tobytes() == checked.state.tobytes() and fast.log() == checked.log()
