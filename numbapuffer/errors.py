@@ -60,6 +60,15 @@ def game_functions(game):
 def compile_error(game, exc):
     """The GameCompileError for `exc`, raised while compiling `game`'s kernels."""
     report = ANSI.sub("", "".join(traceback.format_exception_only(exc)))
+    try:
+        return _explained(game, exc, report)
+    except Exception:  # explaining must never hide the report: Numba's words, shortened
+        return GameCompileError(f"{game.name}: the game does not compile:\n{_numba_words(report)}\n"
+                                "(Numba's whole report: this error's .numba_error, or set NUMBAPUFFER_DEBUG=1)",
+                                game.name, numba_error=exc)
+
+
+def _explained(game, exc, report):
     functions = game_functions(game)
     cause, key, variable = _cause(game, exc, report, functions)
     places = _places(report, functions) or _search(functions, key)
