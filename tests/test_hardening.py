@@ -1,0 +1,180 @@
+"""Hostile and careless input (issue 13): files other users could have planted, damaged
+caches, read-only installs, hostile checkpoints, interrupted workers, threads, memory."""
+import os
+import pathlib
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+# A child process that makes and steps a small pong env (8 games: serial kernels only, the
+# quickest to compile), then prints a sum of its observations.
+PONG = textwrap.dedent('''
+    import numpy as np, numbapuffer as npf
+    env = npf.make("pong", num_envs=8, seed=0)
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(np.ones(8, np.int32))
+    print(float(env.observations.sum()))
+''')
+
+
+def child(script, cwd=ROOT, **environ):
+    """Run `script` in a fresh Python with `environ` added (a None value removes a name)."""
+    env = dict(os.environ)
+    for k, v in environ.items():
+        env.pop(k, None) if v is None else env.__setitem__(k, str(v))
+    return subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def ok(out):
+    assert out.returncode == 0, f"exit code {out.returncode}: {out.stderr[-3000:]}"
+    return out.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def good_cache(tmp_path_factory):
+    """A kernel cache of pong, written by a child process, and what that child printed."""
+    path = tmp_path_factory.mktemp("good") / "cache"
+    printed = ok(child(PONG, NUMBAPUFFER_CACHE_DIR=path))
+    assert list(path.glob("__pycache__/*.nbi")) and list(path.glob("__pycache__/*.nbc"))
+    return path, printed
+
+
+class _Payload:
+    """Pickles to a call of os.mkdir(path): a cache index that creates `path` when loaded."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return os.mkdir, (self.path,)
+
+
+def plant(good, where, marker):
+    """A copy of a good cache at `where` whose Numba index files run code when unpickled."""
+    shutil.copytree(good, where)
+    for index in where.glob("__pycache__/*.nbi"):
+        index.write_bytes(pickle.dumps(_Payload(marker)))
+
+
+# --- item 1: the kernel cache trusts only the user's own private directory ---------------
+
+@pytest.mark.parametrize("unsafe", ["writable_by_others", "symlink"])
+def test_unsafe_cache_dir_is_refused_and_nothing_from_it_runs(tmp_path, good_cache, unsafe):
+    good, printed = good_cache
+    given, marker = tmp_path / "given", tmp_path / "payload-ran"
+    if unsafe == "symlink":  # e.g. a link planted where the cache dir would be, to a dir of theirs
+        plant(good, tmp_path / "theirs", marker)
+        os.symlink(tmp_path / "theirs", given)
+    else:
+        plant(good, given, marker)
+        os.chmod(given, 0o777)
+    tmp = tmp_path / "tmp"
+    shutil.copytree(good, tmp / f"numbapuffer-{os.getuid()}")  # the fallback: a good cache of ours
+    out = child(PONG, NUMBAPUFFER_CACHE_DIR=given, TMPDIR=tmp)
+    assert ok(out) == printed
+    assert not marker.exists()
+    warning = [line for line in out.stderr.splitlines() if "refused" in line]
+    assert len(warning) == 1 and str(given) in warning[0] and str(tmp / f"numbapuffer-{os.getuid()}") in warning[0]
+
+
+def test_tmp_cache_dir_of_another_user_is_refused(tmp_path, good_cache):
+    """No writable home: the fallback <tmp>/numbapuffer-<uid> was made by another user (this
+    child pretends to be uid 4242, so the dirs made by the test's user are someone else's)."""
+    good, printed = good_cache
+    tmp, marker = tmp_path / "tmp", tmp_path / "payload-ran"
+    plant(good, tmp / "numbapuffer-4242", marker)
+    (tmp_path / "home").write_text("")  # a file: no ~/.cache can be made under it
+    out = child("import os\nos.getuid = lambda: 4242\n" + PONG, HOME=tmp_path / "home", TMPDIR=tmp,
+                NUMBAPUFFER_CACHE_DIR=None)
+    assert ok(out) == printed
+    assert not marker.exists()
+    assert "owned by uid" in out.stderr and str(tmp / "numbapuffer-4242") in out.stderr
+
+
+def test_private_dir_rules(tmp_path, monkeypatch):
+    from numbapuffer import cache
+    mine = tmp_path / "mine"
+    assert cache.private_dir(str(mine)) is None
+    assert oct(mine.stat().st_mode & 0o777) == oct(0o700)
+    assert (mine / "__pycache__").is_dir()
+    os.chmod(mine, 0o775)
+    assert "writable by others" in cache.private_dir(str(mine))
+    os.chmod(mine, 0o700)
+    os.chmod(mine / "__pycache__", 0o777)
+    assert "__pycache__ is writable by others" in cache.private_dir(str(mine))
+    os.chmod(mine / "__pycache__", 0o700)
+    os.symlink(mine, tmp_path / "link")
+    assert "symlink" in cache.private_dir(str(tmp_path / "link"))
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(mine).st_uid + 1)
+    assert "owned by uid" in cache.private_dir(str(mine))
+
+
+def test_cpong_builds_in_a_private_dir(tmp_path, monkeypatch):
+    """The C Pong of the benchmarks is loaded from the checked cache dir, never from a
+    predictable shared-temp path that another user could have planted a library at."""
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler")
+    from benchmarks import cpong
+    planted = tmp_path / "tmp" / f"numbapuffer-cpong-{os.getuid()}"
+    planted.mkdir(parents=True)
+    os.chmod(planted, 0o777)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setenv("NUMBAPUFFER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    path = cpong.library_path()
+    assert pathlib.Path(path).parent == tmp_path / "cache"
+    assert cpong.build()._name == path and os.path.exists(path)
+
+
+# --- item 9: a damaged cache heals -------------------------------------------------------
+
+@pytest.mark.parametrize("damage", ["module_emptied", "index_truncated", "data_garbage"])
+def test_damaged_cache_heals(tmp_path, good_cache, damage):
+    good, printed = good_cache
+    cache = tmp_path / "cache"
+    shutil.copytree(good, cache)
+    what, how = damage.split("_")
+    pattern = {"module": "npf_pong_*.py", "index": "__pycache__/*.nbi", "data": "__pycache__/*.nbc"}[what]
+    victim = sorted(cache.glob(pattern))[0]
+    if how == "emptied":
+        victim.write_bytes(b"")
+    elif how == "truncated":
+        victim.write_bytes(victim.read_bytes()[:len(victim.read_bytes()) // 2])
+    else:
+        victim.write_bytes(b"\x80\x04H garbage \xff" * 10)
+    out = child(PONG, NUMBAPUFFER_CACHE_DIR=cache)
+    assert ok(out) == printed
+    named = victim.name.split(".")[0] if what == "module" else victim.name.rsplit(".", 2 if what == "data" else 1)[0]
+    assert "damaged" in out.stderr and named in out.stderr, out.stderr
+    again = child(PONG, NUMBAPUFFER_CACHE_DIR=cache)  # healed: loads cleanly, no warning
+    assert ok(again) == printed and "damaged" not in again.stderr, again.stderr
+
+
+# --- item 10: a read-only install without a writable home --------------------------------
+
+def test_runs_from_read_only_install_without_writable_home(tmp_path):
+    install = tmp_path / "install"
+    shutil.copytree(ROOT / "numbapuffer", install / "numbapuffer", ignore=shutil.ignore_patterns("__pycache__"))
+    dirs = [install] + [p for p in install.rglob("*") if p.is_dir()]
+    for d in dirs:
+        (d / "__pycache__").write_text("")  # not a directory: nothing can be cached here, even by root
+    (tmp_path / "home").write_text("")  # nor under the home
+    try:
+        for d in dirs:
+            os.chmod(d, 0o555)
+        out = child("import numbapuffer\nprint(numbapuffer.__file__)\n" + PONG, cwd=tmp_path, PYTHONPATH=install,
+                    HOME=tmp_path / "home", TMPDIR=tmp_path, XDG_CACHE_HOME=None, NUMBA_CACHE_DIR=None,
+                    NUMBAPUFFER_CACHE_DIR=None, PYTHONDONTWRITEBYTECODE=1)
+    finally:
+        for d in dirs:
+            os.chmod(d, 0o755)
+    printed = ok(out)
+    assert printed[0].startswith(str(install)) and float(printed[1]) != 0
