@@ -178,3 +178,74 @@ def test_runs_from_read_only_install_without_writable_home(tmp_path):
             os.chmod(d, 0o755)
     printed = ok(out)
     assert printed[0].startswith(str(install)) and float(printed[1]) != 0
+
+
+# --- item 2: a checkpoint is checked before anything is imported or built ---------------
+
+PROBE = "npf_hostile_probe"  # a module that records being imported
+
+
+@pytest.fixture
+def trainer(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from numbapuffer import train
+    (tmp_path / f"{PROBE}.py").write_text(f"open({str(tmp_path / 'imported')!r}, 'w').close()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return torch, train
+
+
+def checkpoint_of(trainer, path, **config):
+    torch, T = trainer
+    cfg = T.config("cartpole")
+    env = T.make_env(cfg, num_envs=1)
+    policy = T.Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers)
+    torch.save(dict(policy=policy.state_dict(), config={**__import__("dataclasses").asdict(cfg), **config},
+                    history=[]), path)
+    return path
+
+
+def test_hostile_checkpoint_env_imports_nothing(tmp_path, trainer):
+    from numbapuffer import cli
+    path = checkpoint_of(trainer, tmp_path / "hostile.pt", env=f"{PROBE}:X-v0")
+    with pytest.raises(ValueError, match="neither a numbapuffer env nor a registered gymnasium id"):
+        trainer[1].load(str(path))
+    for argv in (["eval", "cartpole", "--policy", str(path)], ["play", "pong", "--policy", str(path)]):
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert "trained on" in str(e.value) and "\n" not in str(e.value)
+    assert PROBE not in sys.modules and not (tmp_path / "imported").exists()
+
+
+def test_checkpoint_env_with_module_prefix_loads_when_the_user_names_it(tmp_path, trainer):
+    """The user's own `mymodule:Name-v0` on the command line is theirs to import."""
+    (tmp_path / "npf_own_env.py").write_text(
+        "import gymnasium\ngymnasium.register('OwnCartPole-v0', entry_point='gymnasium.envs.classic_control:CartPoleEnv')\n")
+    env_id = "npf_own_env:OwnCartPole-v0"
+    path = checkpoint_of(trainer, tmp_path / "own.pt", env=env_id)
+    policy, cfg, _ = trainer[1].load(str(path), env=env_id)
+    assert cfg.env == env_id
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage", "unknown_key", "bad_type", "bad_param",
+                                    "not_a_dict", "bad_weights"])
+def test_broken_checkpoint_is_one_clear_line(tmp_path, trainer, damage):
+    from numbapuffer import cli
+    torch, T = trainer
+    path = tmp_path / "broken.pt"
+    if damage in ("unknown_key", "bad_type", "bad_param"):
+        checkpoint_of(trainer, path, **{"unknown_key": dict(bogus=1), "bad_type": dict(hidden="64"),
+                                        "bad_param": dict(env_params={"x": [1]})}[damage])
+    elif damage == "not_a_dict":
+        torch.save([1, 2, 3], path)
+    elif damage == "bad_weights":
+        checkpoint_of(trainer, path, hidden=7)  # weights of a 64-wide policy
+    else:
+        checkpoint_of(trainer, path)
+        data = path.read_bytes()
+        path.write_bytes({"empty": b"", "truncated": data[:len(data) // 2], "garbage": b"H\x00garbage" * 9}[damage])
+    with pytest.raises(ValueError) as e:
+        T.load(str(path))
+    assert str(path) in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["eval", "cartpole", "--policy", str(path)])
+    assert str(e.value).startswith("numbapuffer eval: ") and "\n" not in str(e.value)
