@@ -249,3 +249,30 @@ def test_broken_checkpoint_is_one_clear_line(tmp_path, trainer, damage):
     with pytest.raises(SystemExit) as e:
         cli.main(["eval", "cartpole", "--policy", str(path)])
     assert str(e.value).startswith("numbapuffer eval: ") and "\n" not in str(e.value)
+
+
+# --- item 15: an env too big for the memory left raises before allocating ----------------
+
+def test_env_too_big_for_memory_raises_memory_error_naming_bytes():
+    import time
+
+    import numbapuffer as npf
+    start = time.perf_counter()
+    with pytest.raises(MemoryError, match=r"pong: needs about [\d,]+ bytes .* available"):
+        npf.make("pong", num_envs=10**10)
+    with pytest.raises(MemoryError, match=r"needs about [\d,]+ bytes"):
+        npf.vector.make("pong", num_envs=10**10, backend="multiprocessing", num_workers=2)
+    assert time.perf_counter() - start < 5
+
+
+def test_memory_limit_is_what_is_left_not_what_allocation_would_survive(monkeypatch):
+    """Under a container's limit, allocations succeed (the kernel overcommits) and the pages
+    touched at allocation get the process killed: the estimate must come first."""
+    import numbapuffer as npf
+    from numbapuffer import buffers
+    monkeypatch.setattr(buffers, "available_memory", lambda: 2**20)
+    with pytest.raises(MemoryError, match=r"snake: needs about [\d,]+ bytes .* more than the 1,048,576 bytes"):
+        npf.make("snake", num_envs=1000)
+    monkeypatch.undo()
+    assert 0 < buffers.available_memory() < 2**62
+    npf.make("snake", num_envs=1000)
