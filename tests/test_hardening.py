@@ -276,3 +276,102 @@ def test_memory_limit_is_what_is_left_not_what_allocation_would_survive(monkeypa
     monkeypatch.undo()
     assert 0 < buffers.available_memory() < 2**62
     npf.make("snake", num_envs=1000)
+
+
+# --- items 11-13: the multiprocessing backend --------------------------------------------
+
+def native_steps(num_envs, actions, steps):
+    import numbapuffer as npf
+    env = npf.make("pong", num_envs=num_envs, seed=0)
+    env.reset(seed=0)
+    for _ in range(steps):
+        env.step(actions)
+    return env.observations.copy()
+
+
+@pytest.mark.parametrize("where", ["after_writing_a_step", "before_writing_a_step", "after_reading_an_answer"])
+def test_interrupted_send_or_recv_closes_the_backend_with_a_clear_error(monkeypatch, where):
+    import types
+
+    import numpy as np
+
+    import numbapuffer as npf
+    from numbapuffer import backend_multiprocessing as M
+    vec = npf.vector.make("pong", num_envs=2, backend="multiprocessing", num_workers=1, seed=0)
+    vec.timeout = 5.0
+    try:
+        vec.reset(seed=0)
+        actions = np.ones(2, np.int32)
+
+        def write(fd, data):
+            if where == "before_writing_a_step" and data == M._STEP:
+                raise KeyboardInterrupt
+            n = os.write(fd, data)
+            if data == M._STEP:
+                raise KeyboardInterrupt
+            return n
+
+        def read(fd, n):
+            os.read(fd, n)  # the answer is read, then the interrupt comes
+            raise KeyboardInterrupt
+
+        patched = dict(vars(os), **({"read": read} if where == "after_reading_an_answer" else {"write": write}))
+        monkeypatch.setattr(M, "os", types.SimpleNamespace(**patched))
+        with pytest.raises(KeyboardInterrupt):
+            vec.step(actions)
+        monkeypatch.undo()
+        for call in (lambda: vec.step(actions), vec.log, lambda: vec.reset(seed=0)):
+            with pytest.raises(RuntimeError, match="interrupted by KeyboardInterrupt .*out of step.*make a new one"):
+                call()
+    finally:
+        vec.close()
+
+
+def test_shared_memory_is_unlinked_once_workers_attach_and_workers_step_on_checked_copies():
+    """No kill can leak the /dev/shm segment; and a worker's kernel never reads the shared
+    actions, which a caller may write at any time, but the copy its env checked."""
+    import numpy as np
+
+    import numbapuffer as npf
+    vec = npf.vector.make("pong", num_envs=4, backend="multiprocessing", num_workers=2, seed=0)
+    try:
+        assert not os.path.exists(f"/dev/shm/{vec._shm.name}")
+        vec.reset(seed=0)
+        actions = np.ones(4, np.int32)
+        for _ in range(3):
+            obs = vec.step(actions)[0]
+        assert np.array_equal(obs, native_steps(4, actions, 3))
+    finally:
+        vec.close()
+
+
+def test_worker_kernel_reads_its_checked_copy_not_shared_memory(monkeypatch):
+    """A write into the shared actions after the worker's env checked them (here: injected
+    right after the check) changes nothing the kernel reads."""
+    from multiprocessing import shared_memory
+
+    import numpy as np
+
+    from numbapuffer import backend_multiprocessing as M, envs
+    from numbapuffer.buffers import buffer_specs
+    from numbapuffer.core import Env
+    game = envs.get("pong")
+    layout, size = M._layout(buffer_specs(game.observation_space, game.action_space, 4))
+    shm = shared_memory.SharedMemory(create=True, size=size)
+    try:
+        env, shared = M._worker_env(game, 0, 4, 0, {}, shm.name, layout, size)
+        env.reset(seed=0)
+        check = Env._write_actions
+
+        def check_then_scribble(self, actions):
+            check(self, actions)
+            shared[:] = 2  # a caller's concurrent write, after the check
+
+        monkeypatch.setattr(Env, "_write_actions", check_then_scribble)
+        for _ in range(3):
+            shared[:] = 1
+            M._step(env, shared)
+        assert np.array_equal(env.observations, native_steps(4, np.ones(4, np.int32), 3))
+    finally:
+        shm.close()
+        shm.unlink()
