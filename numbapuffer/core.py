@@ -271,8 +271,9 @@ class Env:
         # The step kernels' arguments keep their types for the env's life: their compiled
         # entry points, called directly, skip Numba's matching of argument types (0.7 us a step).
         kinds = (True, False) if serial is None else (serial,)
-        self._steps = tuple(self._entry(k.step_serial if kind else k.step_parallel) for kind in kinds)
-        self._resets = tuple(k.reset_serial if kind else k.reset_parallel for kind in kinds)
+        self._steps = tuple(self._entry(k.step_serial) if kind else threads.guarded(self._entry(k.step_parallel))
+                            for kind in kinds)
+        self._resets = tuple(k.reset_serial if kind else threads.guarded(k.reset_parallel) for kind in kinds)
         self._step_kernel = k.step_serial if serial else k.step_parallel
         self._pacer = threads.Pacer() if serial is None else None
         self._step = self._steps[0]

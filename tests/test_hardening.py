@@ -375,3 +375,26 @@ def test_worker_kernel_reads_its_checked_copy_not_shared_memory(monkeypatch):
     finally:
         shm.close()
         shm.unlink()
+
+
+# --- item 14: Numba's workqueue layer and two threads ------------------------------------
+
+def test_two_threads_stepping_parallel_kernels_under_workqueue_do_not_abort():
+    script = textwrap.dedent('''
+        import threading, numba, numpy as np, numbapuffer as npf
+        envs = [npf.make("pong", num_envs=512, seed=0) for _ in range(3)]
+        envs[0].use_serial(False)
+        envs[1].use_serial(False)  # the third chooses its kernel by speed (threads.Pacer)
+        for e in envs:
+            e.reset(seed=0)
+        assert numba.threading_layer() == "workqueue"
+        def run(e):
+            for _ in range(1500):
+                e.step(np.ones(512, np.int32))
+        threads = [threading.Thread(target=run, args=(e,)) for e in envs]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert all(np.array_equal(e.observations, envs[0].observations) for e in envs)
+        print("ok")
+    ''')
+    assert ok(child(script, NUMBA_THREADING_LAYER="workqueue")) == ["ok"]
