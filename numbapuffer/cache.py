@@ -28,7 +28,7 @@ def cache_dir():
     a fresh private directory for this process."""
     wanted = os.environ.get("NUMBAPUFFER_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
                                                                      "numbapuffer")
-    if wanted not in _chosen:
+    if wanted not in _chosen or not os.path.isdir(_chosen[wanted]):  # (again if it was removed meanwhile)
         _chosen[wanted] = _choose(wanted)
     return _chosen[wanted]
 
