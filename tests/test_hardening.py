@@ -25,7 +25,10 @@ PONG = textwrap.dedent('''
 
 
 def child(script, cwd=ROOT, **environ):
-    """Run `script` in a fresh Python with `environ` added (a None value removes a name)."""
+    """Run `script` in a fresh Python with `environ` added (a None value removes a name).
+    Numba's own NUMBA_CACHE_DIR is removed unless given: the tests look at (and plant) the
+    files Numba keeps beside the generated modules."""
+    environ.setdefault("NUMBA_CACHE_DIR", None)
     env = dict(os.environ)
     for k, v in environ.items():
         env.pop(k, None) if v is None else env.__setitem__(k, str(v))
