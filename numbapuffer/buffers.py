@@ -47,37 +47,40 @@ def _mib(n):
     return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
 
 
+PROC, CGROUP = "/proc", "/sys/fs/cgroup"
+
+
 def available_memory():
     """Bytes this process can still get, or None if unknown: the smaller of the system's
-    MemAvailable and the room left under its cgroup's memory limit (v2, else v1)."""
-    free = []
-    try:
-        with open("/proc/meminfo") as f:
-            free += [int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")]
-    except OSError:
-        pass
-    try:
-        with open("/proc/self/cgroup") as f:
-            groups = [line.rstrip("\n").split(":", 2) for line in f]
-    except OSError:
-        groups = []
-    where = [(f"/sys/fs/cgroup{path}", "memory.max", "memory.current") for _, kind, path in groups if kind == ""]
-    where += [(f"/sys/fs/cgroup/memory{path}", "memory.limit_in_bytes", "memory.usage_in_bytes")
-              for _, kind, path in groups if "memory" in kind.split(",")]
-    where += [("/sys/fs/cgroup", "memory.max", "memory.current"),
-              ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes")]
-    for folder, limit, used in where:
-        try:
-            with open(os.path.join(folder, limit)) as f:
-                top = f.read().strip()
-            with open(os.path.join(folder, used)) as f:
-                now = int(f.read())
-        except (OSError, ValueError):
+    MemAvailable and the room left under the memory limit of its cgroup and of each cgroup
+    above it (v2: memory.max - memory.current; v1: limit_in_bytes - usage_in_bytes)."""
+    free = [int(line.split()[1]) * 1024 for line in _lines(f"{PROC}/meminfo") if line.startswith("MemAvailable:")]
+    for entry in _lines(f"{PROC}/self/cgroup"):
+        _, controllers, path = entry.split(":", 2)
+        if controllers == "":
+            base, limit, used = CGROUP, "memory.max", "memory.current"
+        elif "memory" in controllers.split(","):
+            base, limit, used = f"{CGROUP}/memory", "memory.limit_in_bytes", "memory.usage_in_bytes"
+        else:
             continue
-        if top.isdigit():
-            free.append(max(int(top) - now, 0))
-        break
+        parts = [p for p in path.split("/") if p]
+        for depth in range(len(parts), -1, -1):  # a namespaced mount has only the root: it is looked at too
+            try:
+                top = _lines(os.path.join(base, *parts[:depth], limit))[0].strip()
+                now = int(_lines(os.path.join(base, *parts[:depth], used))[0])
+            except (IndexError, ValueError):
+                continue
+            if top.isdigit():
+                free.append(max(int(top) - now, 0))
     return min(free) if free else None
+
+
+def _lines(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except OSError:
+        return []
 
 
 def touch(a):

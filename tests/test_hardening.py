@@ -412,3 +412,27 @@ def test_two_threads_stepping_parallel_kernels_under_workqueue_do_not_abort():
         print("ok")
     ''')
     assert ok(child(script, NUMBA_THREADING_LAYER="workqueue")) == ["ok"]
+
+
+@pytest.mark.parametrize("version", [2, 1])
+def test_available_memory_is_the_room_under_the_tightest_cgroup_limit(tmp_path, monkeypatch, version):
+    from numbapuffer import buffers
+    proc, cgroup = tmp_path / "proc", tmp_path / "cgroup"
+    (proc / "self").mkdir(parents=True)
+    (proc / "meminfo").write_text("MemTotal:       65536000 kB\nMemAvailable:   32768000 kB\n")
+    leaf = "/machine.slice/job-1/task"
+    (proc / "self" / "cgroup").write_text(f"0::{leaf}\n" if version == 2 else f"5:cpu:/\n4:memory:{leaf}\n")
+    base = cgroup if version == 2 else cgroup / "memory"
+    limit, used = ("memory.max", "memory.current") if version == 2 else ("memory.limit_in_bytes",
+                                                                          "memory.usage_in_bytes")
+    for path, top, now in (("", "max", 5 * 2**30), ("machine.slice", "max", 5 * 2**30),
+                           ("machine.slice/job-1", 2**30, 300 * 2**20),  # the 1 GiB limit is a parent's
+                           ("machine.slice/job-1/task", "max", 100 * 2**20)):
+        (base / path).mkdir(parents=True, exist_ok=True)
+        (base / path / limit).write_text(f"{top}\n")
+        (base / path / used).write_text(f"{now}\n")
+    monkeypatch.setattr(buffers, "PROC", str(proc))
+    monkeypatch.setattr(buffers, "CGROUP", str(cgroup))
+    assert buffers.available_memory() == 2**30 - 300 * 2**20
+    (base / "machine.slice/job-1" / limit).write_text("max\n")
+    assert buffers.available_memory() == 32768000 * 1024  # no limit: MemAvailable
