@@ -25,10 +25,10 @@ _chosen = {}  # the directory asked for -> the one in use (decided once per proc
 def cache_dir():
     """Where generated kernel modules and Numba's compiled code live: NUMBAPUFFER_CACHE_DIR,
     else ~/.cache/numbapuffer; if that is refused, <tmp>/numbapuffer-<uid>; if that too,
-    a fresh private directory for this process."""
+    a fresh private directory for this process; None if nothing can be written anywhere."""
     wanted = os.environ.get("NUMBAPUFFER_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
                                                                      "numbapuffer")
-    if wanted not in _chosen or not os.path.isdir(_chosen[wanted]):  # (again if it was removed meanwhile)
+    if wanted not in _chosen or (_chosen[wanted] and not os.path.isdir(_chosen[wanted])):  # (again if removed)
         _chosen[wanted] = _choose(wanted)
     return _chosen[wanted]
 
@@ -41,10 +41,15 @@ def _choose(wanted):
             break
         refused.append(f"{path} ({why})")
     else:
-        path = tempfile.mkdtemp(prefix="numbapuffer-")  # mode 0700, a new name: nothing planted
-        atexit.register(shutil.rmtree, path, True)
+        try:
+            path = tempfile.mkdtemp(prefix="numbapuffer-")  # mode 0700, a new name: nothing planted
+            atexit.register(shutil.rmtree, path, True)
+        except OSError as e:
+            path = None
+            refused.append(f"a new temporary dir ({e.strerror or e})")
     if refused:
-        warnings.warn(f"numbapuffer: kernel cache dir refused: {'; '.join(refused)}; using {path}", stacklevel=4)
+        warnings.warn(f"numbapuffer: kernel cache dir refused: {'; '.join(refused)}; using "
+                      f"{path or 'none: kernels are compiled in memory, uncached'}", stacklevel=4)
     return path
 
 

@@ -4,8 +4,8 @@ The kernels live in a generated module that imports the game's functions by name
 inlines them and caches the result on disk. The module's name carries a hash of the game's
 source (and of every @njit function and constant it uses, and of the template), so an
 edited game never meets a stale cached kernel. A game whose functions cannot be imported by
-name (defined inside a function) is compiled in memory, uncached. Where the cache lives and
-what it trusts: numbapuffer/cache.py.
+name (defined inside a function), or with nowhere to write a cache, is compiled in memory,
+uncached. Where the cache lives and what it trusts: numbapuffer/cache.py.
 """
 import hashlib
 import inspect
@@ -44,15 +44,15 @@ def kernels(game):
     mod = _loaded.get(id(game))
     if mod is not None and mod.game is game:
         return mod
-    importable = all(_importable(f) for f in (game.reset, game.step))
-    source = kernel_source(game, importable)
+    cached = all(_importable(f) for f in (game.reset, game.step)) and cache_dir() is not None
+    source = kernel_source(game, cached)
     fingerprint = hashlib.sha256(source.encode())
     _fingerprint(game.reset, fingerprint, set())
     _fingerprint(game.step, fingerprint, set())
     modname = f"npf_{game.name}_{fingerprint.hexdigest()[:16]}"
-    if importable:
+    if cached:
         mod = sys.modules.get(modname) or _import_generated(modname, source)
-    else:  # defined inside a function: compile in memory, uncached
+    else:  # defined inside a function, or nowhere to write a cache: compile in memory, uncached
         mod = types.ModuleType(modname)
         mod.__dict__.update(_reset=game.reset, _step=game.step)
         exec(compile(source, f"<{modname}>", "exec"), mod.__dict__)

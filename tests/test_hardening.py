@@ -436,3 +436,19 @@ def test_available_memory_is_the_room_under_the_tightest_cgroup_limit(tmp_path, 
     assert buffers.available_memory() == 2**30 - 300 * 2**20
     (base / "machine.slice/job-1" / limit).write_text("max\n")
     assert buffers.available_memory() == 32768000 * 1024  # no limit: MemAvailable
+
+
+def test_runs_with_nowhere_to_write_a_kernel_cache(tmp_path):
+    """No writable home and no writable temporary directory (simulated: this test may run
+    as root, whom permissions do not stop): kernels compile in memory, with one warning."""
+    (tmp_path / "file").write_text("")
+    nowhere = textwrap.dedent(f'''
+        import tempfile
+        def read_only(*args, **kwargs):
+            raise OSError(30, "Read-only file system")
+        tempfile.mkdtemp = read_only
+        tempfile.gettempdir = lambda: {str(tmp_path / "file" / "tmp")!r}
+    ''')
+    out = child(nowhere + PONG, HOME=tmp_path / "file", NUMBAPUFFER_CACHE_DIR=None)
+    assert float(ok(out)[0]) != 0
+    assert "compiled in memory" in out.stderr and "Read-only file system" in out.stderr
