@@ -31,7 +31,10 @@ def child(script, cwd=ROOT, **environ):
     environ.setdefault("NUMBA_CACHE_DIR", None)
     env = dict(os.environ)
     for k, v in environ.items():
-        env.pop(k, None) if v is None else env.__setitem__(k, str(v))
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = str(v)
     return subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, env=env,
                           timeout=120)
 
