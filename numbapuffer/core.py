@@ -34,7 +34,7 @@ from numba import njit
 
 from numbapuffer import debug as checked_mode
 from numbapuffer import logs, render, threads
-from numbapuffer.buffers import BUFFERS, adopt, allocate, buffer_specs
+from numbapuffer.buffers import BUFFERS, adopt, allocate, buffer_specs, check_memory
 from numbapuffer.checks import (
     action_bounds,
     check_count,
@@ -208,13 +208,17 @@ class Env:
     def __init__(self, game: Game, num_envs: int = 1, seed: int | None = None, buf=None,
                  render_mode: str | None = None, report_interval: int = 128, game_offset: int = 0,
                  autoreset: str = "same_step", debug: bool | None = None, **params):
-        check_count(num_envs, "num_envs", f"{game.name}: ")
+        num_envs = check_count(num_envs, "num_envs", f"{game.name}: ")
         if render_mode is not None and render_mode not in game.render_modes:
             offered = ", ".join(repr(m) for m in (None,) + game.render_modes)
             why = "" if game.render_modes else " (the game declares no view: Game(..., view=View(...)))"
             raise ValueError(f"{game.name}: render_mode must be one of {offered}{why}, got {render_mode!r}")
         if autoreset not in AUTORESET:
             raise ValueError(f"{game.name}: autoreset must be one of {', '.join(AUTORESET)}, got {autoreset!r}")
+        specs = buffer_specs(game.observation_space, game.action_space, num_envs * game.agents)
+        f = len(game.log_fields)
+        check_memory(game.name, specs, num_envs * game.state.itemsize + num_envs * game.agents * (2 * f + 1) * 8,
+                     buffers=buf is None)
         self.game = game
         self.params = game.make_params(**params)
         self.num_envs = int(num_envs)
@@ -234,7 +238,6 @@ class Env:
         self._kernels = kernels(game, checked=self.debug)
 
         n, space = self.num_agents, game.action_space
-        specs = buffer_specs(game.observation_space, space, n)
         arrays = {k: allocate(*spec) for k, spec in specs.items()} if buf is None else adopt(game.name, buf, specs)
         for name in BUFFERS:
             setattr(self, name, arrays[name])
@@ -277,8 +280,10 @@ class Env:
         # entry points, called directly, skip Numba's matching of argument types (0.7 us a step).
         kinds = (True, False) if serial is None else (serial,)
         reset_args = self._buffers + (self._all, self._chunks)
-        self._steps = tuple(self._entry(k.step_serial if kind else k.step_parallel, self._step_args) for kind in kinds)
-        self._resets = tuple(self._entry(k.reset_serial if kind else k.reset_parallel, reset_args) for kind in kinds)
+        self._steps = tuple(self._entry(k.step_serial, self._step_args) if kind
+                            else threads.guarded(self._entry(k.step_parallel, self._step_args)) for kind in kinds)
+        self._resets = tuple(self._entry(k.reset_serial, reset_args) if kind
+                             else threads.guarded(self._entry(k.reset_parallel, reset_args)) for kind in kinds)
         self._step_kernel = k.step_serial if serial else k.step_parallel
         self._pacer = threads.Pacer() if serial is None else None
         if self.debug:

@@ -4,19 +4,21 @@ The kernels live in a generated module that imports the game's functions by name
 inlines them and caches the result on disk. The module's name carries a hash of the game's
 source (and of every @njit function and constant it uses, and of the template), so an
 edited game never meets a stale cached kernel. A game whose functions cannot be imported by
-name (defined inside a function) is compiled in memory, uncached.
+name (defined inside a function), or with nowhere to write a cache, is compiled in memory,
+uncached. Where the cache lives and what it trusts: numbapuffer/cache.py.
 """
 import hashlib
-import importlib.util
 import inspect
 import os
 import re
 import sys
-import tempfile
 import types
+import warnings
 
 import numba
 import numpy as np
+
+from numbapuffer.cache import cache_dir, heal
 
 __all__ = ["kernels", "cache_dir", "callees", "twin", "checked_twins"]
 
@@ -39,20 +41,20 @@ _loaded = {}  # id(game) -> its kernel module
 
 def kernels(game, checked=False):
     """The compiled kernel module of `game` (generated, imported and cached once). checked:
-    the module of debug mode instead (see kernel_template's CHECKED), compiled in memory."""
+    the module of debug mode instead (see kernel_template's CHECKED)."""
     key = (id(game), checked)
     mod = _loaded.get(key)
     if mod is not None and mod.game is game:
         return mod
-    importable = all(_importable(f) for f in (game.reset, game.step))
-    source = kernel_source(game, importable, checked)
+    cached = all(_importable(f) for f in (game.reset, game.step)) and cache_dir() is not None
+    source = kernel_source(game, cached, checked)
     fingerprint = hashlib.sha256(source.encode())
     _fingerprint(game.reset, fingerprint, set())
     _fingerprint(game.step, fingerprint, set())
     modname = f"npf_{game.name}_{fingerprint.hexdigest()[:16]}"
-    if importable:
+    if cached:
         mod = sys.modules.get(modname) or _import_generated(modname, source)
-    else:  # defined inside a function: compile in memory, uncached
+    else:  # defined inside a function, or nowhere to write a cache: compile in memory, uncached
         mod = types.ModuleType(modname)
         reset, step = checked_twins(game.reset, game.step) if checked else (game.reset, game.step)
         mod.__dict__.update(_reset=reset, _step=step)
@@ -137,20 +139,6 @@ def _is_njit(v):
     return isinstance(v, numba.core.registry.CPUDispatcher)
 
 
-def cache_dir():
-    """Where generated kernel modules and Numba's compiled code live."""
-    path = os.environ.get("NUMBAPUFFER_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "numbapuffer")
-    try:
-        os.makedirs(path, exist_ok=True)
-        if os.access(path, os.W_OK):
-            return path
-    except OSError:
-        pass
-    path = os.path.join(tempfile.gettempdir(), f"numbapuffer-{os.getuid()}")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def _importable(fn):
     py = getattr(fn, "py_func", fn)
     module = sys.modules.get(py.__module__)
@@ -158,17 +146,43 @@ def _importable(fn):
 
 
 def _import_generated(modname, source):
+    """The kernel module `modname`, run from `source` (never from the file: the file exists
+    for Numba's cache, which keys its entries by the file's path and stamp). A file that
+    differs from `source` (emptied, truncated, edited) is written again; its new stamp makes
+    Numba drop the entries compiled from the old one."""
     path = os.path.join(cache_dir(), modname + ".py")
-    if not os.path.exists(path):
+    found = _read(path)
+    if found != source:
+        if found is not None:
+            warnings.warn(f"numbapuffer: damaged kernel cache file {path} (not the generated source); "
+                          "written again, compiling again", stacklevel=3)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "w") as f:
             f.write(source)
         os.replace(tmp, path)  # atomic: workers may generate the same module at once
-    spec = importlib.util.spec_from_file_location(modname, path)
-    mod = importlib.util.module_from_spec(spec)
+    mod = types.ModuleType(modname)
+    mod.__file__ = path
     sys.modules[modname] = mod
-    spec.loader.exec_module(mod)
+    try:
+        exec(compile(source, path, "exec"), mod.__dict__)
+    except BaseException:
+        del sys.modules[modname]
+        raise
+    for value in list(vars(mod).values()):
+        if isinstance(value, numba.core.registry.CPUDispatcher) and value.py_func.__module__ == modname:
+            heal(value)
     return mod
+
+
+def _read(path):
+    """The text of file `path` (not following a symlink), or None if there is none."""
+    try:
+        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
+            return f.read().decode(errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError:  # a symlink or no file: replaced
+        return ""
 
 
 def _fingerprint(obj, h, seen):
