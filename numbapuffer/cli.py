@@ -238,7 +238,8 @@ def train(args):
         f" (--total-steps {cfg.total_steps:,} in whole rollouts of {n} agents x {cfg.num_steps} steps)"
     print(f"numbapuffer train {cfg.env}: {updates * n * cfg.num_steps:,} steps{rounded} -> {out}")
     _, history = module.train(cfg, env=env, out=out, progress=not args.quiet, save_interval=args.save_interval)
-    print(module.speed(history))
+    from numbapuffer.bench import training_speed
+    print(training_speed(history))
     last = [h for h in history if "episode_return" in h][-1:] or [{}]
     print("last episodes:", _fields(last[0], skip=("step", "time", "timing", "samples", "reward", "loss",
                                                      "policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")))
@@ -266,13 +267,14 @@ def evaluate(args):
 
 
 def _load_policy(command, module, path, env):
-    """(policy, config) of the checkpoint at `path`, which must have been trained on `env`."""
+    """(policy, config) of the checkpoint at `path`, which must have been trained on `env`
+    (checked, with everything else in it, before anything is imported or built)."""
     try:
-        policy, cfg, _ = module.load(path)
+        policy, cfg, _ = module.load(path, env=env)
     except FileNotFoundError:
         fail(command, f"no checkpoint at {path}")
-    if cfg.env != env:
-        fail(command, f"{path} was trained on {cfg.env!r}, not {env!r}")
+    except ValueError as e:
+        fail(command, e)
     return policy, cfg
 
 

@@ -38,7 +38,7 @@ from torch import nn
 from tqdm import tqdm
 
 import numbapuffer as npf
-from numbapuffer import logs
+from numbapuffer import checkpoint, logs
 
 
 def doc(default, help):
@@ -418,14 +418,6 @@ def rollouts(cfg, n):
     return max(1, cfg.total_steps // (n * cfg.num_steps))
 
 
-def speed(history):
-    """One line on where a run's time went: overall steps/s, and the env's share."""
-    steps, t = history[-1]["step"], history[-1]["timing"]
-    return (f"{steps:,} steps in {t['wall']:.1f} s: {steps / t['wall']:,.0f} steps/s overall; env.step "
-            f"{steps / max(t['env'], 1e-9):,.0f} steps/s ({t['env'] / t['wall']:.0%} of the time), acting "
-            f"{t['act'] / t['wall']:.0%}, learning {t['learn'] / t['wall']:.0%}")
-
-
 def _progress(total, enabled):
     return tqdm(total=total, unit="step", unit_scale=True, disable=not enabled, dynamic_ncols=True)
 
@@ -444,16 +436,22 @@ def save(path, policy, cfg, history=()):
     torch.save(dict(policy=policy.state_dict(), config=dataclasses.asdict(cfg), history=list(history)), path)
 
 
-def load(path):
-    """(policy, cfg, history) from a checkpoint written by save()."""
-    ck = torch.load(path, weights_only=True)
-    cfg = Config(**ck["config"])
+def load(path, env=None):
+    """(policy, cfg, history) from a checkpoint written by save(), of `env` if given. The
+    checkpoint is checked before anything is built (numbapuffer/checkpoint.py): a ValueError
+    names what is wrong."""
+    config, weights, history = checkpoint.read(path, Config, env)
+    cfg = Config(**config)
     env = make_env(cfg, num_envs=1)
     policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers,
                     action_mask(cfg, env.single_action_space))
     env.close()
-    policy.load_state_dict(ck["policy"])
-    return policy, cfg, ck["history"]
+    try:
+        policy.load_state_dict(weights)
+    except Exception as e:  # wrong names, shapes or types
+        raise ValueError(f"{path}: the weights do not fit the policy of {cfg.env} "
+                         f"({str(e).splitlines()[0][:120]})") from None
+    return policy, cfg, history
 
 
 def evaluate(policy, env, greedy=False, seed=0, max_steps=100_000):
