@@ -221,7 +221,7 @@ def checkpoint_of(trainer, path, **config):
     return path
 
 
-def test_hostile_checkpoint_env_imports_nothing(tmp_path, trainer):
+def test_hostile_checkpoint_env_imports_nothing(tmp_path, trainer, capsys):
     from numbapuffer import cli
     path = checkpoint_of(trainer, tmp_path / "hostile.pt", env=f"{PROBE}:X-v0")
     with pytest.raises(ValueError, match="neither a numbapuffer env nor a registered gymnasium id"):
@@ -229,7 +229,8 @@ def test_hostile_checkpoint_env_imports_nothing(tmp_path, trainer):
     for argv in (["eval", "cartpole", "--policy", str(path)], ["play", "pong", "--policy", str(path)]):
         with pytest.raises(SystemExit) as e:
             cli.main(argv)
-        assert "trained on" in str(e.value) and "\n" not in str(e.value)
+        err = capsys.readouterr().err  # the CLI's errors: one line on stderr, exit status 2
+        assert e.value.code == 2 and "trained on" in err and len(err.splitlines()) == 1
     assert PROBE not in sys.modules and not (tmp_path / "imported").exists()
 
 
@@ -245,7 +246,7 @@ def test_checkpoint_env_with_module_prefix_loads_when_the_user_names_it(tmp_path
 
 @pytest.mark.parametrize("damage", ["empty", "truncated", "garbage", "unknown_key", "bad_type", "bad_param",
                                     "not_a_dict", "bad_weights"])
-def test_broken_checkpoint_is_one_clear_line(tmp_path, trainer, damage):
+def test_broken_checkpoint_is_one_clear_line(tmp_path, trainer, damage, capsys):
     from numbapuffer import cli
     torch, T = trainer
     path = tmp_path / "broken.pt"
@@ -265,7 +266,8 @@ def test_broken_checkpoint_is_one_clear_line(tmp_path, trainer, damage):
     assert str(path) in str(e.value) and "\n" not in str(e.value)
     with pytest.raises(SystemExit) as e:
         cli.main(["eval", "cartpole", "--policy", str(path)])
-    assert str(e.value).startswith("numbapuffer eval: ") and "\n" not in str(e.value)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.startswith("numbapuffer eval: error: ") and len(err.splitlines()) == 1
 
 
 # --- item 15: an env too big for the memory left raises before allocating ----------------
