@@ -68,6 +68,11 @@ class Backend:
         return (self.observations[rows], self.rewards[rows], self.terminals[rows], self.truncations[rows],
                 infos, self._env_ids[rows], self.masks[rows])
 
+    def __reduce__(self):
+        raise TypeError(f"a {type(self).__name__.lower()} vector env owns processes and cannot be pickled or copied: "
+                        f"send what makes it (npf.vector.make's arguments), or pickle a native env "
+                        f"(npf.make), whose games continue where they were")
+
     def __enter__(self):
         return self
 

@@ -21,7 +21,7 @@ from multiprocessing import shared_memory
 import numba
 import numpy as np
 
-from numbapuffer import envs, logs
+from numbapuffer import envs, logs, pickling
 from numbapuffer.backend import Backend, check_split, split_seed
 from numbapuffer.buffers import touch
 from numbapuffer.checks import check_count, is_int
@@ -98,7 +98,10 @@ class Multiprocessing(Backend):
         self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns, self._shm)
         for name, array in _map(self._shm.name, layout, size).items():
             setattr(self, name, array)
-        ref = env if isinstance(env, str) else _game_ref(game)
+        # A script's game by module and name (the spawned worker re-runs the script, and
+        # then uses the same @njit functions and the on-disk kernel cache); any other game
+        # travels as it pickles (pickling.py).
+        ref = env if isinstance(env, str) else pickling.module_attribute(game, main=True) or game
         for w in range(num_workers):
             self._start(w, (ref, w * per, per, seed, params, self._shm.name, layout, size, self.threads_per_worker))
         self._drain()  # each worker answers once its env is built, with its Numba thread count
@@ -287,18 +290,6 @@ def _shutdown(procs, conns, shm):
         shm.unlink()
     except FileNotFoundError:
         pass
-
-
-def _game_ref(game):
-    """How a worker finds `game`: by module and attribute when it is one that a worker can
-    import (so it uses the same @njit functions and the on-disk kernel cache), else the
-    Game pickled whole (a game from a notebook or `python -c`: compiled in each worker)."""
-    module = sys.modules.get(game.step.py_func.__module__)
-    if module is not None and (module.__name__ != "__main__" or getattr(module, "__file__", None)):
-        for attr, value in vars(module).items():
-            if value is game:
-                return (module.__name__, attr)
-    return game
 
 
 def _worker(conn, ref, offset, games, seed, params, shm_name, layout, size, threads):
