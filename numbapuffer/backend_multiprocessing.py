@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 from numbapuffer import envs, logs, pickling
-from numbapuffer.backend import Backend, check_split, split_seed
+from numbapuffer.backend import Workers, batch_groups, check_split, split_seed
 from numbapuffer.buffers import touch
 from numbapuffer.checks import check_count, is_int
 from numbapuffer.core import Env
@@ -43,7 +43,7 @@ def _put(conn, message):
     conn.send_bytes(pickle.dumps(message))
 
 
-class Multiprocessing(Backend):
+class Multiprocessing(Workers):
     """`num_workers` processes, each running one native env of num_envs / num_workers games
     over its slice of buffers in shared memory (game i keeps its random stream: the same
     seed gives the same results as the native env).
@@ -67,10 +67,8 @@ class Multiprocessing(Backend):
         check_count(num_envs, "num_envs")
         num_workers = check_split(num_envs, math.gcd(num_envs, cores) if num_workers is None else num_workers)
         per = num_envs // num_workers
-        batch = num_envs if batch_size is None else batch_size
-        if not is_int(batch) or batch < 1 or batch % per or num_envs % batch:
-            raise ValueError(f"batch_size ({batch_size!r}) must divide num_envs ({num_envs}) and be a multiple "
-                             f"of the games per worker ({per})")
+        groups = batch_groups(num_envs, num_workers, batch_size)
+        batch = len(groups[0]) * per
         threads = min(max(1, cores // num_workers), numba.config.NUMBA_NUM_THREADS) if threads_per_worker is None \
             else threads_per_worker
         if not is_int(threads) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
@@ -82,8 +80,7 @@ class Multiprocessing(Backend):
         # Starting a worker (imports, loading cached kernels) can take long on a loaded machine.
         self.num_workers, self.threads_per_worker, self.timeout = num_workers, int(threads), max(timeout, 60.0)
         self._per = per
-        group = batch // per  # workers per batch
-        self._groups = [list(range(g, g + group)) for g in range(0, num_workers, group)]
+        self._groups = groups
         self._in_flight = []  # groups sent and not yet returned by recv, oldest first
         self._current = None  # the group recv returned, whose actions send takes next
         self._busy = [False] * num_workers
@@ -133,11 +130,7 @@ class Multiprocessing(Backend):
         self._current = None
 
     def send(self, actions):
-        self._check_open()
-        g = self._current
-        if g is None:
-            raise RuntimeError(f"{self.name}: send takes the actions of the batch the last recv returned; "
-                               "call recv (or reset) first")
+        g = self._to_send()
         self._write_actions(actions, self._rows(g))
         for w in g:
             self._send(w)
@@ -146,11 +139,7 @@ class Multiprocessing(Backend):
         self._current = None
 
     def recv(self):
-        self._check_open()
-        if self._current is not None:
-            raise RuntimeError(f"{self.name}: send the actions of the batch the last recv returned first")
-        if not self._in_flight:
-            raise RuntimeError(f"{self.name}: recv needs an async_reset or send first")
+        self._check_recv()
         while True:
             for g in self._in_flight:
                 if not any(self._busy[w] for w in g):
@@ -174,16 +163,6 @@ class Multiprocessing(Backend):
         self.closed = True
 
     # -- talking to workers -----------------------------------------------------------------
-    def _rows(self, group):
-        A = self.agents_per_game
-        return slice(group[0] * self._per * A, (group[-1] + 1) * self._per * A)
-
-    def _check_open(self):
-        if self._error is not None:
-            raise RuntimeError(self._error)
-        if self.closed:
-            raise RuntimeError(f"{self.name}: this vector env is closed")
-
     def _send(self, w, message=None):
         """A step to worker `w` (message None), or a message; it is then busy until it answers."""
         try:
