@@ -6,6 +6,8 @@ import gc
 import os
 import pickle
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -131,3 +133,39 @@ def test_an_exception_in_env_code_is_reported(cluster):
 def test_bad_options_are_named_before_any_actor_starts(cluster, kw, match):
     with pytest.raises((ValueError, TypeError), match=match):
         npf.vector.make("pong", 8, "ray", **kw)
+
+
+def test_a_lost_node_is_named(cluster):
+    """A third node, removed with an actor on it (as when a machine goes down)."""
+    node = cluster.add_node(num_cpus=1, object_store_memory=80 * 2**20)
+    cluster.wait_for_nodes()
+    try:
+        vec = npf.vector.make("pong", 6, "ray", num_workers=3, seed=0, timeout=30)
+        vec.reset(seed=0)
+        doomed = [w for w, x in enumerate(vec.workers) if x["node"] == node.node_id]
+        assert len({x["node"] for x in vec.workers}) == 3 and len(doomed) == 1
+    finally:
+        cluster.remove_node(node)
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match=rf"ray worker {doomed[0]} \(node .* id {node.node_id[:12]}.* died: "):
+        while time.monotonic() - start < 30:
+            vec.step(np.zeros(6, np.int32))
+    assert gone([x["pid"] for x in vec.workers])
+
+
+SCRIPT = """
+import numpy as np, numbapuffer as npf
+vec = npf.vector.make("pong", 4, "ray", num_workers=2, seed=0)
+vec.reset(seed=0)
+vec.step(np.zeros(4, np.int32))
+print(len({w["node"] for w in vec.workers}), *[w["pid"] for w in vec.workers])
+"""
+
+
+def test_a_script_finds_the_cluster_at_ray_address(cluster):
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "RAY_ADDRESS": cluster.address})
+    assert out.returncode == 0, out.stderr
+    nodes, *pids = out.stdout.split()
+    assert nodes == "2"  # both nodes of the running cluster, not a local Ray of its own
+    assert gone([int(p) for p in pids])  # the script ended without close(): Ray killed its actors
