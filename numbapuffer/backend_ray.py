@@ -26,7 +26,7 @@ from numbapuffer.buffers import allocate
 from numbapuffer.checks import check_count, is_int
 from numbapuffer.core import Env
 
-__all__ = ["Ray"]
+__all__ = ["Ray", "connect", "kill_actors"]
 
 
 class Ray(Workers):
@@ -52,8 +52,7 @@ class Ray(Workers):
             raise ValueError(f"threads_per_worker must be an integer >= 1, got {threads_per_worker!r}")
         if not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-        if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        connect(address)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         num_workers = check_split(num_envs, math.gcd(num_envs, max(1, cpus // threads_per_worker))
                                   if num_workers is None else num_workers)
@@ -71,7 +70,7 @@ class Ray(Workers):
                                             max_restarts=0, max_task_retries=0)
         self._actors = [actor.remote(game, w * per, per, seed, params, self.threads_per_worker)
                         for w in range(num_workers)]
-        self._finalizer = weakref.finalize(self, _kill, list(self._actors))
+        self._finalizer = weakref.finalize(self, kill_actors, list(self._actors))
         self.timeout = max(float(timeout), 120.0)  # starting an actor imports numba and loads kernels
         self.workers = [None] * num_workers  # each actor's node id, node address, pid and threads
         self.workers = self._get(list(range(num_workers)), [a.where.remote() for a in self._actors])
@@ -166,7 +165,14 @@ def _cause(error):
     return " ".join(lines[:6]) if lines else type(error).__name__
 
 
-def _kill(actors):
+def connect(address=None):
+    """Join the Ray cluster at `address` (None: $RAY_ADDRESS, else start a local Ray), unless
+    this process already initialized Ray."""
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+
+
+def kill_actors(actors):
     """Kill every actor (their processes end; nothing is restarted)."""
     for actor in actors:
         try:

@@ -169,3 +169,30 @@ def test_a_script_finds_the_cluster_at_ray_address(cluster):
     nodes, *pids = out.stdout.split()
     assert nodes == "2"  # both nodes of the running cluster, not a local Ray of its own
     assert gone([int(p) for p in pids])  # the script ended without close(): Ray killed its actors
+
+
+def test_train_with_ray_rollout_actors(cluster, tmp_path):
+    """A short PPO run whose rollouts come from two actors on the two nodes; the checkpoint
+    loads and plays as a local one does."""
+    pytest.importorskip("torch", reason="torch is not installed (the trainer's extra)")
+    from numbapuffer import train
+    from numbapuffer.train_ray import RayRollouts
+    cfg = train.config("cartpole", total_steps=16 * 64 * 3, num_steps=64, seed=0)
+    rollouts = RayRollouts(cfg, num_workers=2)
+    policy, history = train.train(cfg, out=str(tmp_path / "cp.pt"), progress=False, rollouts=rollouts)
+    assert len(history) == 3 and all(np.isfinite(h["loss"]) for h in history)
+    assert history[-1]["n"] > 0 and history[-1]["samples"] == 16 * 64  # every game's steps, from both actors
+    with pytest.raises(ray.exceptions.RayActorError, match="killed by `ray.kill`"):  # train() closed the actors
+        ray.get(rollouts._actors[0].collect.remote({}))
+    loaded, cfg2, _ = train.load(str(tmp_path / "cp.pt"))
+    assert cfg2.env == "cartpole"
+    assert train.evaluate(loaded, npf.make("cartpole", 4), seed=1)["n"] == 4
+
+
+def test_train_backend_ray_command_errors(cluster):
+    pytest.importorskip("torch", reason="torch is not installed (the trainer's extra)")
+    from numbapuffer import cli
+    with pytest.raises(SystemExit, match="not a numbapuffer env id"):
+        cli.main(["train", "CartPole-v1", "--backend", "ray", "--quiet"])
+    with pytest.raises(SystemExit, match=r"multiple of num_workers \(3\)"):
+        cli.main(["train", "cartpole", "--backend", "ray", "--num-workers", "3", "--quiet"])
