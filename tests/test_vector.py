@@ -354,3 +354,21 @@ def test_bench_vec_command_reports_every_case():
     for row in ("native, 64 games", "multiprocessing 2 workers, sync", "multiprocessing 2 workers, async batch 32",
                 "native env, 32 games", "NumbaVecEnv, 32 games", "per-step overhead over the native env"):
         assert row in out.stdout
+
+
+def test_ray_is_imported_only_by_the_ray_backend():
+    script = textwrap.dedent("""
+        import sys
+        import numbapuffer as npf
+        npf.vector.make("pong", 2, "serial").reset(seed=0)
+        assert "ray" not in sys.modules, "ray imported without the ray backend"
+        sys.modules["ray"] = None  # as where ray is not installed
+        try:
+            npf.vector.make("pong", 2, "ray")
+        except ImportError as e:
+            print(e)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": ROOT})
+    assert out.returncode == 0, out.stderr
+    assert 'backend="ray" needs ray: pip install "numbapuffer[ray]"' in out.stdout
