@@ -58,6 +58,7 @@ def test_a_copy_keeps_the_kernel_choice_and_params_and_needs_reset_like_its_orig
     assert twin.serial is False and twin.params["max_score"][0] == 3
     with pytest.raises(RuntimeError, match="call reset"):
         twin.step(np.zeros(4, np.int32))
+    assert copy.deepcopy(npf.make("pong", 4, seed=0, debug=True)).debug is True  # checked kernels stay on
 
 
 @pytest.mark.parametrize("how", COPIES)
