@@ -16,7 +16,6 @@ import time
 import weakref
 
 import numba
-import numpy as np
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
@@ -97,12 +96,12 @@ class Ray(Workers):
         self._check_recv()
         i = self._ready_group() if len(self._in_flight) > 1 else 0
         g, refs, _ = self._in_flight.pop(i)
-        rows = self._rows(g)
-        results = self._get(g, refs)
-        for k, name in enumerate(("observations", "rewards", "terminals", "truncations", "masks")):
-            getattr(self, name)[rows] = np.concatenate([r[k] for r in results]) if len(results) > 1 else results[0][k]
+        for w, result in zip(g, self._get(g, refs)):  # each actor's arrays into its rows
+            rows = self._rows([w])
+            for name, array in zip(("observations", "rewards", "terminals", "truncations", "masks"), result):
+                getattr(self, name)[rows] = array
         self._current = g
-        return self._batch(rows)
+        return self._batch(self._rows(g))
 
     def _ready_group(self):
         """Async: the index of the first group in flight whose actors are all done; a group
