@@ -51,11 +51,13 @@ class RayRollouts:
         """One rollout of every actor with `policy`'s weights: (batch, episode log)."""
         tick = time.perf_counter()
         weights = ray.put({k: v.detach().clone() for k, v in policy.state_dict().items()})
-        try:
-            results = ray.get([a.collect.remote(weights) for a in self._actors], timeout=self.timeout)
-        except (ray.exceptions.RayError, TimeoutError) as e:
-            self.close()
-            raise RuntimeError(f"train --backend ray: a rollout actor failed: {e}") from e
+        refs, results, deadline = [a.collect.remote(weights) for a in self._actors], [], tick + self.timeout
+        for w, ref in enumerate(refs):
+            try:
+                results.append(ray.get(ref, timeout=max(0.0, deadline - time.perf_counter())))
+            except (ray.exceptions.RayError, TimeoutError) as e:  # Ray's message names the node and pid
+                self.close()
+                raise RuntimeError(f"train --backend ray: rollout actor {w} failed: {e}") from e
         batch = {k: torch.from_numpy(np.concatenate([r[0][k] for r in results])) for k in results[0][0]}
         timer["env"] += time.perf_counter() - tick
         return batch, logs.merge([r[1] for r in results])

@@ -183,7 +183,7 @@ def test_train_with_ray_rollout_actors(cluster, tmp_path):
     assert len(history) == 3 and all(np.isfinite(h["loss"]) for h in history)
     assert history[-1]["n"] > 0 and history[-1]["samples"] == 16 * 64  # every game's steps, from both actors
     timer = dict(env=0.0, act=0.0, learn=0.0)
-    with pytest.raises(RuntimeError, match="(?s)a rollout actor failed: .*killed by `ray.kill`"):
+    with pytest.raises(RuntimeError, match="(?s)rollout actor 0 failed: .*killed by `ray.kill`"):
         rollouts.collect(policy, timer)  # train() killed the actors: a dead actor is an error, not a hang
     loaded, cfg2, _ = train.load(str(tmp_path / "cp.pt"))
     assert cfg2.env == "cartpole"
