@@ -22,7 +22,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from numbapuffer import train as T  # noqa: E402
-from numbapuffer.bench import training_speed  # noqa: E402
 
 CURVE_FIELDS = {"pong": "score", "connect4": "win", "squared": "episode_length", "cartpole": None}
 
@@ -53,7 +52,7 @@ def run(env_id, args):
     start = time.perf_counter()
     policy, history = T.train(cfg, out=path, progress=not args.quiet)
     wall = time.perf_counter() - start
-    print(training_speed(history))
+    print(T.speed(history))
 
     episodes = args.episodes or (1000 if env_id.startswith("connect4") else 100)
     results = {}
@@ -62,7 +61,7 @@ def run(env_id, args):
         results[who] = T.evaluate(p, env, seed=args.seed + 1)
         env.close()
     summary = dict(env=env_id, total_steps=history[-1]["step"], train_wall_s=round(wall, 1),
-                   speed=training_speed(history), trained=results["trained"], random=results["random"],
+                   speed=T.speed(history), trained=results["trained"], random=results["random"],
                    config=dict(vars(cfg)))
     with open(os.path.join(args.runs, f"{name}.json"), "w") as f:
         json.dump(summary, f, indent=1)

@@ -1,5 +1,4 @@
-"""Throughput measurements shared by `numbapuffer bench`, the scripts in benchmarks/ and the
-trainer's report (training_speed).
+"""Throughput measurements shared by `numbapuffer bench` and the scripts in benchmarks/.
 
 Machines here are noisy: every figure is the median of several timed rounds, and
 comparisons are measured interleaved in the same process.
@@ -121,15 +120,6 @@ def vector_rates(env="pong", num_envs=8192, num_workers=2, gym_num_envs=4096, se
     for g in gyms:
         g.close()
     return rates
-
-
-def training_speed(history):
-    """One line on where a training run's time went (the history train.train returns):
-    overall steps/s, and the env's share."""
-    steps, t = history[-1]["step"], history[-1]["timing"]
-    return (f"{steps:,} steps in {t['wall']:.1f} s: {steps / t['wall']:,.0f} steps/s overall; env.step "
-            f"{steps / max(t['env'], 1e-9):,.0f} steps/s ({t['env'] / t['wall']:.0%} of the time), acting "
-            f"{t['act'] / t['wall']:.0%}, learning {t['learn'] / t['wall']:.0%}")
 
 
 def machine():
