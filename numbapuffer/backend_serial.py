@@ -91,14 +91,15 @@ class Serial(Backend):
                             "send the creator of its envs instead")
         made = (self.envs[0].game, self.num_envs, len(self.envs), None, None, self.reports.interval)
         return _unpickle, (made, self.envs[0].param_values(), [e.snapshot() for e in self.envs], self._sent,
-                           self.reports.steps, self._report_due)
+                           self.reports.steps, self._report_due, self.reports.pending())
 
 
-def _unpickle(made, params, snapshots, sent, report_steps, report_due):
+def _unpickle(made, params, snapshots, sent, report_steps, report_due, report_pending):
     vec = Serial(*made, **params)
     for e, snapshot in zip(vec.envs, snapshots):
         e.restore(snapshot)
     vec._sent, vec.reports.steps, vec._report_due = sent, report_steps, report_due
+    vec.reports.restore(report_pending)
     return vec
 
 

@@ -402,11 +402,11 @@ class Env:
 
     def snapshot(self) -> dict:
         """A copy of everything that decides what the env does next: the games' state
-        records, params, buffers, running episodes' and finished episodes' log sums, and the
-        count toward the next log report. restore() puts it back."""
+        records, params, buffers, running episodes' and finished episodes' log sums, the
+        count toward the next log report and what reports or log() have yet to return. restore() puts it back."""
         out = {k: getattr(self, k).copy() for k in SNAPSHOT}
         out.update(game=self.game.name, ready=self._ready, report_steps=self.reports.steps,
-                   infos=copy.deepcopy(self._infos))
+                   report_pending=self.reports.pending(), infos=copy.deepcopy(self._infos))
         return out
 
     def restore(self, snapshot: dict):
@@ -427,6 +427,7 @@ class Env:
             getattr(self, k)[...] = snapshot[k]
         self._ready = bool(snapshot["ready"])
         self.reports.steps = int(snapshot["report_steps"])
+        self.reports.restore(snapshot["report_pending"])
         self._infos = copy.deepcopy(snapshot["infos"])
 
     def __reduce__(self):

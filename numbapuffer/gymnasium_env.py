@@ -77,7 +77,7 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
             rewards, terminations, truncations = rewards.copy(), terminations.copy(), truncations.copy()
         infos = {}
         if self.reports.due():
-            log, ended = self.reports.report_per_agent()
+            log, ended = self.reports.report_per_agent(self.env.logs)
             if log is not None:
                 infos = {"log": log, "_log": ended}
         if self._same_step:
@@ -93,7 +93,7 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
     def log(self):
         """The native log: means over the episodes ended since the last call, "n" (reports
         in infos take nothing from it)."""
-        return self.reports.log_sums()
+        return self.reports.log_sums(self.env.logs)
 
     def render(self):
         return self.env.render()

@@ -6,6 +6,8 @@ reading takes the means over all agents, weighted by their counts, and clears th
 Reports (a step's infos) and log() do not take episodes from each other: a report carries
 those finished since the last report, log() those finished since the last log() call.
 """
+import copy
+
 import numpy as np
 
 __all__ = ["log_dtype", "means", "read", "read_per_agent", "merge", "Reports", "AgentReports"]
@@ -86,6 +88,13 @@ class Reports:
             self.unreported = merge([self.unreported, fresh])
         return out
 
+    def pending(self):
+        """A copy of what either reader has yet to return (for snapshots and pickling)."""
+        return copy.deepcopy((self.unreported, self.unlogged))
+
+    def restore(self, pending):
+        self.unreported, self.unlogged = copy.deepcopy(pending)
+
 
 class AgentReports(Reports):
     """Reports per agent (NumbaVecEnv's infos["log"]) from an env's per-agent sums `logs`,
@@ -93,25 +102,24 @@ class AgentReports(Reports):
 
     def __init__(self, interval, logs):
         super().__init__(interval)
-        self.logs = logs
         self.held = np.zeros_like(logs)
 
-    def report_per_agent(self):
+    def report_per_agent(self, logs):
         """read_per_agent of the episodes finished since the last report."""
-        self.unlogged = merge([self.unlogged, read(self.logs, clear=False)])
-        self._hold()
+        self.unlogged = merge([self.unlogged, read(logs, clear=False)])
+        self._hold(logs)
         return read_per_agent(self.held)
 
-    def log_sums(self):
+    def log_sums(self, logs):
         """The log of the episodes finished since the last call."""
-        fresh = read(self.logs, clear=False)
+        fresh = read(logs, clear=False)
         if self.interval:
-            self._hold()
+            self._hold(logs)
         else:
-            self.logs[...] = 0
+            logs[...] = 0
         out, self.unlogged = merge([self.unlogged, fresh]), {}
         return out
 
-    def _hold(self):
-        self.held.view(np.float64)[...] += self.logs.view(np.float64)
-        self.logs[...] = 0
+    def _hold(self, logs):
+        self.held.view(np.float64)[...] += logs.view(np.float64)
+        logs[...] = 0

@@ -248,7 +248,8 @@ def test_supersuit_concat_vec_envs_runs_connect4():
     vec = ss.concat_vec_envs_v1(ss.pettingzoo_env_to_vec_env_v1(connect4.parallel_env()), 2, num_cpus=0,
                                 base_class="gymnasium")
     obs, infos = vec.reset(seed=0)
-    assert obs.shape[0] == 4  # 2 copies x 2 players
+    # observations as PettingZoo's classic games give them: {"observation", "action_mask"}, batched
+    assert obs["observation"].shape == (4, 49) and obs["action_mask"].shape == (4, 7)  # 2 copies x 2 players
     for _ in range(30):
         obs, rewards, terminals, truncations, infos = vec.step(np.array([vec.action_space.sample() for _ in range(4)]))
-    assert obs.shape[0] == 4 and rewards.shape == (4,)
+    assert obs["observation"].shape[0] == 4 and rewards.shape == (4,)
