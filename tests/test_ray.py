@@ -96,7 +96,7 @@ def test_async_batches_then_a_hung_actor_times_out_and_close_kills_all(cluster):
     assert gone(pids)  # the failure closed the backend: every actor killed, the stopped one too
     vec.close()
     with pytest.raises(RuntimeError, match="did not answer"):  # it stays broken, saying why
-        vec.reset(seed=0)
+        vec.async_reset(seed=0)  # (reset and step refuse async batches: they would not say which games)
 
 
 def test_a_killed_actor_is_named_with_its_node_and_cause(cluster):
@@ -190,10 +190,13 @@ def test_train_with_ray_rollout_actors(cluster, tmp_path):
     assert train.evaluate(loaded, npf.make("cartpole", 4), seed=1)["n"] == 4
 
 
-def test_train_backend_ray_command_errors(cluster):
+def test_train_backend_ray_command_errors(cluster, capsys):
     pytest.importorskip("torch", reason="torch is not installed (the trainer's extra)")
     from numbapuffer import cli
-    with pytest.raises(SystemExit, match="not a numbapuffer env id"):
-        cli.main(["train", "CartPole-v1", "--backend", "ray", "--quiet"])
-    with pytest.raises(SystemExit, match=r"multiple of num_workers \(3\)"):
-        cli.main(["train", "cartpole", "--backend", "ray", "--num-workers", "3", "--quiet"])
+    for argv, match in ((["train", "CartPole-v1", "--backend", "ray", "--quiet"], "not a numbapuffer env id"),
+                        (["train", "cartpole", "--backend", "ray", "--num-workers", "3", "--quiet"],
+                         "multiple of num_workers (3)")):
+        with pytest.raises(SystemExit) as e:  # the CLI's errors: one line on stderr, exit status 2
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and match in err and len(err.splitlines()) == 1, err
