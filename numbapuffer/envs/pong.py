@@ -14,6 +14,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
+from numbapuffer.checks import INT32_MAX, check_range
 from numbapuffer.core import Game, rand_int
 from numbapuffer.render import COLORS, View, text
 
@@ -36,12 +37,26 @@ STATE = np.dtype([
 ])
 
 
+# Sizes and speeds in pixels: above this, float32 positions lose whole pixels (and sums of
+# them can overflow to inf, NaN observations).
+MAX_PIXELS = 1e6
+MAX_FRAMESKIP = 1000  # frames in one step; more would make a step take seconds
+
+
 def check(p):
-    for k, v in p.items():
-        if v <= 0:
-            raise ValueError(f"pong: parameter {k}={v} must be > 0")
+    """The params these rules can play: observations stay inside their Box and no division by zero."""
+    sizes = [k for k, v in PARAMS.items() if isinstance(v, f32)]
+    check_range("pong", p, sizes, above=0, high=MAX_PIXELS)
+    check_range("pong", p, ("max_score",), low=1, high=INT32_MAX)  # scores are int32
+    check_range("pong", p, ("frameskip",), low=1, high=MAX_FRAMESKIP)
     if p["ball_width"] >= p["width"] or p["ball_height"] >= p["height"]:
         raise ValueError("pong: the ball must be smaller than the field")
+    if p["paddle_width"] >= p["width"] / 2 or p["paddle_height"] >= p["height"]:
+        raise ValueError("pong: the paddles must fit the field (paddle_width < width / 2, paddle_height < height)")
+    # the ball's vertical speed observed as (vy + max) / (2 max): it must never exceed the max
+    for k in ("ball_initial_speed_y", "ball_speed_y_increment"):
+        if p[k] > p["ball_max_speed_y"]:
+            raise ValueError(f"pong: parameter {k}={p[k]:g} must not exceed ball_max_speed_y={p['ball_max_speed_y']:g}")
 
 
 @njit
