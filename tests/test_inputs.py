@@ -247,12 +247,17 @@ def test_good_seeds_accepted_and_distinct():
                                   npf.vector.NumbaEnv("squared").reset(seed=5)[0])
 
 
-def test_a_seed_list_splits_between_workers():
+def test_a_seed_list_splits_between_workers_and_big_endian_actions_reach_them():
     seeds = [11, 12, 13, 14]
     ref = npf.make(walk.game, num_envs=4, seed=seeds)
     ref.reset()
-    with npf.vector.make(walk.game, 4, "serial", num_workers=2, seed=seeds) as vec:
-        np.testing.assert_array_equal(vec.reset()[0], ref.observations)
+    acts = np.random.default_rng(0).integers(0, 3, (20, 4))
+    expected = [ref.step(a)[0].copy() for a in acts]
+    for backend in ("serial", "multiprocessing"):
+        with npf.vector.make(walk.game, 4, backend, num_workers=2, seed=seeds) as vec:
+            vec.reset()  # the seed given to make: each worker got its share of the list
+            for a, obs in zip(acts, expected):
+                np.testing.assert_array_equal(vec.step(a.astype(">i2"))[0], obs)
 
 
 # --- 8. non-native byte order -------------------------------------------------------------
@@ -303,3 +308,20 @@ def test_check_param_returns_plain_python_numbers():
     assert type(checks.check_param("g", "k", np.int16(7), np.dtype(np.int64))) is int
     assert type(checks.check_param("g", "k", np.float64(0.5), np.dtype(np.float32))) is float
     assert type(checks.check_param("g", "k", np.bool_(True), np.dtype(np.bool_))) is bool
+
+
+def test_pong_final_observation_inside_the_box():
+    """A game the agent wins ends with the ball past the opponent's edge: its final
+    observation (kept with autoreset "disabled" or "next_step") must still lie in the Box."""
+    env = npf.Env(npf.envs.get("pong"), num_envs=64, seed=0, autoreset="disabled", paddle_speed=1, max_score=1)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    box, wins = env.single_observation_space, 0
+    for _ in range(300):
+        env.step(rng.integers(0, 3, 64))
+        assert all(box.contains(o) for o in env.observations)
+        wins += (env.terminals & (env.state["score_r"] == 1)).sum()
+        ended = npf.core.ended_games(env)
+        if ended.any():
+            env.reset(mask=ended)
+    assert wins > 10

@@ -65,8 +65,9 @@ def observe(s, p, obs):
     span = (p.height - p.paddle_height * HALF) - min_y  # max_paddle_y - min_paddle_y
     obs[0] = (s.paddle_yl - min_y) / span
     obs[1] = (s.paddle_yr - min_y) / span
-    obs[2] = s.ball_x / p.width
-    obs[3] = s.ball_y / p.height
+    # the ball that ends a game may lie past an edge (its final observation): clamped into the Box
+    obs[2] = min(max(s.ball_x / p.width, f32(0)), f32(1))
+    obs[3] = min(max(s.ball_y / p.height, f32(0)), f32(1))
     obs[4] = (s.ball_vx + p.ball_initial_speed_x) / (f32(2) * p.ball_initial_speed_x)
     obs[5] = (s.ball_vy + p.ball_max_speed_y) / (f32(2) * p.ball_max_speed_y)
     obs[6] = f32(s.score_l) / f32(p.max_score)
