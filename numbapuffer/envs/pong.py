@@ -65,9 +65,8 @@ def observe(s, p, obs):
     span = (p.height - p.paddle_height * HALF) - min_y  # max_paddle_y - min_paddle_y
     obs[0] = (s.paddle_yl - min_y) / span
     obs[1] = (s.paddle_yr - min_y) / span
-    # the ball that ends a game may lie past an edge (its final observation): clamped into the Box
-    obs[2] = min(max(s.ball_x / p.width, f32(0)), f32(1))
-    obs[3] = min(max(s.ball_y / p.height, f32(0)), f32(1))
+    obs[2] = s.ball_x / p.width
+    obs[3] = s.ball_y / p.height
     obs[4] = (s.ball_vx + p.ball_initial_speed_x) / (f32(2) * p.ball_initial_speed_x)
     obs[5] = (s.ball_vy + p.ball_max_speed_y) / (f32(2) * p.ball_max_speed_y)
     obs[6] = f32(s.score_l) / f32(p.max_score)
@@ -92,6 +91,14 @@ def reset(s, p, buf, a):
     s.score_l = 0
     s.score_r = 0
     observe(s, p, buf.observations[a])
+
+
+@njit
+def end_game(s, p):
+    """The ball that ended the game has passed an edge: back inside the field, so that the
+    final observation stays inside the Box (here, not in observe: no cost on other steps)."""
+    s.ball_x = min(max(s.ball_x, f32(0)), p.width - p.ball_width)
+    s.ball_y = min(max(s.ball_y, f32(0)), p.height - p.ball_height)
 
 
 @njit
@@ -121,6 +128,7 @@ def step(s, p, buf, a):
                 s.score_r += 1
                 if s.score_r == p.max_score:
                     buf.terminals[a] = True  # the engine resets the game
+                    end_game(s, p)
                 else:
                     reset_round(s, p)
                 observe(s, p, buf.observations[a])
@@ -138,6 +146,7 @@ def step(s, p, buf, a):
                 s.score_l += 1
                 if s.score_l == p.max_score:
                     buf.terminals[a] = True
+                    end_game(s, p)
                 else:
                     reset_round(s, p)
                 observe(s, p, buf.observations[a])
