@@ -89,6 +89,8 @@ def write_actions(name, space, lo, hi, actions, out):
         if a.dtype.kind not in "fiu":
             raise TypeError(f"{name}: actions have dtype {a.dtype}, expected float for {space}")
         if a.dtype.kind == "f":
+            if a.dtype.itemsize not in (4, 8):  # float16, longdouble: no compiled code reads them
+                a = a.astype(np.float32)
             j = first_nan(a.reshape(a.shape[0], -1))
             if j >= 0:
                 raise ValueError(f"{name}: actions contain NaN (flat index {j}); {space} needs numbers")

@@ -286,6 +286,11 @@ def test_big_endian_actions_on_every_face():
     np.testing.assert_array_equal(box.observations[:, 0], 0.5)
     with pytest.raises(ValueError, match="actions contain NaN"):
         box.step(np.full((4, 2), np.nan, ">f8"))
+    for dtype in (np.float16, ">f2", np.longdouble):  # no compiled code reads these: converted
+        box.step(np.full((4, 2), 0.25, dtype)[:, ::-1])
+        with pytest.raises(ValueError, match="actions contain NaN"):
+            box.step(np.full((4, 2), np.nan, dtype))
+    np.testing.assert_array_equal(box.observations[:, 0], 2.0)
     par = snake.parallel_env(seed=0)
     par.reset(seed=0)
     par.step({name: np.array(1, ">i4") for name in par.agents})

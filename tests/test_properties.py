@@ -8,11 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from gymnasium import spaces
 
 import numbapuffer as npf
 from numbapuffer.core import ended_games
 
+import slide
+
 ENVS = npf.list_envs()
+GAMES = {**{e: npf.envs.get(e) for e in ENVS}, "slide": slide.game}  # slide: a Box action
 FAST = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 AUTORESET = ("same_step", "next_step", "disabled")
@@ -46,17 +50,22 @@ def assert_sane(env):
 
 def make_pair(env_id, num_envs, seed, autoreset="same_step", **params):
     """The env under test and its twin, which only ever gets clean input."""
-    game = npf.envs.get(env_id)
-    return tuple(npf.Env(game, num_envs, seed=seed, autoreset=autoreset, **params) for _ in range(2))
+    return tuple(npf.Env(GAMES[env_id], num_envs, seed=seed, autoreset=autoreset, **params) for _ in range(2))
 
 
 def actions(env):
     """Actions of any form: clean ones in every integer dtype, and arrays of any shape, dtype
     and values (out of range, NaN), lists, scalars, None and strings."""
-    n, shape = env.single_action_space.n, env.actions.shape
-    clean = st.builds(lambda a, dt: a.astype(dt),
-                      hnp.arrays(np.int64, shape, elements=st.integers(0, n - 1)),
-                      st.sampled_from([d for d in DTYPES if np.dtype(d).kind in "iu"]))
+    shape = env.actions.shape
+    if isinstance(env.single_action_space, spaces.Box):
+        clean = hnp.arrays(st.sampled_from([np.float16, np.float32, ">f8", np.int8]), shape,
+                           elements=st.floats(-1, 1, width=16))
+        n = 2
+    else:
+        n = env.single_action_space.n
+        clean = st.builds(lambda a, dt: a.astype(dt),
+                          hnp.arrays(np.int64, shape, elements=st.integers(0, n - 1)),
+                          st.sampled_from([d for d in DTYPES if np.dtype(d).kind in "iu"]))
     anything = hnp.arrays(st.sampled_from(DTYPES), st.one_of(st.just(shape), hnp.array_shapes(min_dims=0, max_dims=2,
                                                                                                max_side=5)))
     return st.one_of(clean, anything, st.lists(st.integers(-2, n + 1), max_size=len(shape) and shape[0] + 1),
@@ -69,6 +78,9 @@ def clean_actions(a, env):
         arr = np.asarray(a)
     except Exception:
         return None
+    if isinstance(env.single_action_space, spaces.Box):
+        ok = arr.shape == env.actions.shape and arr.dtype.kind in "fiu" and not np.isnan(arr).any()
+        return arr.astype(np.float32) if ok else None
     if arr.shape != env.actions.shape or arr.dtype.kind not in "iu":
         return None
     arr = arr.astype(np.int64)
@@ -107,7 +119,7 @@ def clean_mask(mask, n):
     return (m.dtype == np.bool_ and m.shape == (n,)), m
 
 
-@pytest.mark.parametrize("env_id", ENVS)
+@pytest.mark.parametrize("env_id", list(GAMES))
 @FAST
 @given(data=st.data())
 def test_steps_and_resets_of_any_input(env_id, data):
