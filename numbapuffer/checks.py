@@ -179,26 +179,28 @@ def check_param(game, name, v, dtype):
     (bool, int or float) that the field will hold: a game's `check` then sees exactly what
     its kernels will (a float32 param rounded to float32), and computes in Python numbers,
     which never wrap."""
-    if isinstance(v, (bool, np.bool_)) != (dtype == np.bool_) or not isinstance(v, (int, float, np.number, np.bool_)):
-        raise ValueError(f"{game}: parameter {name}={v!r} must be a {dtype}")
+    what = f"{game}: parameter {name}={_short(v)}"
+    real = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, np.timedelta64)
+    if isinstance(v, (bool, np.bool_)) != (dtype == np.bool_) or not (real or isinstance(v, np.bool_)):
+        raise ValueError(f"{what} must be a number of type {dtype}")
     if dtype == np.bool_:
         return bool(v)
-    try:
-        finite = math.isfinite(float(v))
-    except OverflowError:  # a Python int beyond any float
-        finite = False
-    if not finite:
-        raise ValueError(f"{game}: parameter {name}={v!r} must be finite")
+    is_float = isinstance(v, (float, np.floating))
+    if is_float and not math.isfinite(v):
+        raise ValueError(f"{what} must be finite")
     if dtype.kind in "iu":
-        if float(v) != int(v):
-            raise ValueError(f"{game}: parameter {name}={v!r} must be an integer")
+        if is_float and not float(v).is_integer():
+            raise ValueError(f"{what} must be an integer")
         if not np.iinfo(dtype).min <= int(v) <= np.iinfo(dtype).max:
-            raise ValueError(f"{game}: parameter {name}={v!r} is out of range for {dtype}")
+            raise ValueError(f"{what} is out of range for {dtype}")
         return int(v)
-    with np.errstate(over="ignore"):
-        cast = dtype.type(v)
+    try:
+        with np.errstate(over="ignore"):
+            cast = dtype.type(v)
+    except OverflowError:  # a Python int beyond any float
+        cast = dtype.type(np.inf)
     if not np.isfinite(cast):  # finite, but not once cast (1e39 is inf in float32)
-        raise ValueError(f"{game}: parameter {name}={v!r} is out of range for {dtype} (it would be {cast})")
+        raise ValueError(f"{what} is out of range for {dtype} (it would be {cast})")
     return float(cast)
 
 
@@ -221,3 +223,9 @@ def check_range(game, params, names, low=None, high=None, above=None):
 def _show(v):
     """A param's value as written: a float32 param's float to 7 digits (0.1, not 0.100000001)."""
     return f"{v:.7g}" if isinstance(v, float) else repr(v)
+
+
+def _short(v):
+    """repr(v), cut in the middle when long (a 400-digit int)."""
+    r = repr(v)
+    return r if len(r) <= 40 else f"{r[:20]}...{r[-8:]} ({len(r)} characters)"

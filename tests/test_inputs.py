@@ -108,9 +108,26 @@ def test_float32_overflow_rejected(env_id, params):
         npf.make(env_id, **params)
 
 
-def test_huge_int_for_a_float64_param_rejected():
-    with pytest.raises(ValueError, match="parameter scale=1000.* must be finite"):
-        slide.game.make_params(scale=10**400)
+@pytest.mark.parametrize("value, match", [
+    (10**400, r"scale=10000000000000000000\.\.\.00000000 \(401 characters\) is out of range for float64"),
+    (np.complex64(1), "must be a number of type float64"),
+    (np.timedelta64(5), "must be a number of type float64"),
+    (np.longdouble("inf"), "must be finite"),
+])
+def test_params_that_are_not_finite_real_numbers_rejected(value, match):
+    with pytest.raises(ValueError, match=match):
+        slide.game.make_params(scale=value)
+
+
+@pytest.mark.parametrize("value, match", [
+    (np.uint64(2**64 - 1), "max_score=np.uint64.* is out of range for int64"),  # float(v) != int(v): no longer
+    (10**400, "is out of range for int64"),                                      # "must be an integer"/"finite"
+    (np.complex128(3), "must be a number of type int64"),
+    (2.5, "must be an integer"),
+])
+def test_int_params_named_by_what_is_wrong(value, match):
+    with pytest.raises(ValueError, match=match):
+        npf.make("pong", max_score=value)
 
 
 def test_params_seen_by_check_are_what_the_kernel_gets():
