@@ -214,6 +214,7 @@ class Env:
             raise ValueError(f"{game.name}: autoreset must be one of {', '.join(AUTORESET)}, got {autoreset!r}")
         self.game = game
         self.params = game.make_params(**params)
+        self.params.flags.writeable = False  # checked once: neither game code nor a caller may change them
         self.num_envs = int(num_envs)
         self.agents_per_game = game.agents
         self.num_agents = self.num_envs * game.agents
