@@ -148,6 +148,8 @@ def test_params_seen_by_check_are_what_the_kernel_gets():
     ("breakout", dict(boards=10**7), "boards=10000000 must be <= 4971026"),
     ("breakout", dict(max_steps=2**31), "max_steps=2147483648 must be <= 2147483647"),
     ("breakout", dict(ball_width=600), "ball must be narrower than the field"),
+    ("breakout", dict(paddle_width=1e-45), "paddle_width=1.401298e-45 must be >= 0.01"),  # halved: 0
+    ("pong", dict(ball_initial_speed_x=0.001), "ball_initial_speed_x=0.001 must be >= 0.01"),
     ("squared", dict(size=2**62), "size=4611686018427387904 must be <= 65536"),
     ("squared", dict(max_steps=2**40), "max_steps=1099511627776 must be <= 2147483647"),
     ("snake", dict(max_steps=2**31), "max_steps=2147483648 must be <= 2147483647"),

@@ -61,14 +61,17 @@ STATE = np.dtype([
 ])
 
 
-# Sizes and speeds in pixels: above this, float32 positions lose whole pixels.
-MAX_PIXELS = 1e6
+# Sizes and speeds in pixels, from a hundredth of a pixel (the paddle halved at the top
+# wall must not underflow to 0: a division by zero in paddle_bounce) to a million (above,
+# float32 positions lose whole pixels).
+MIN_PIXELS, MAX_PIXELS = 0.01, 1e6
 MAX_FRAMESKIP = 1000  # frames in one step; more would make a step take seconds
 
 
 def check(p):
     """The params these rules can play: observations stay inside their Box."""
-    check_range("breakout", p, [k for k, v in PARAMS.items() if isinstance(v, f32)], above=0, high=MAX_PIXELS)
+    check_range("breakout", p, [k for k, v in PARAMS.items() if isinstance(v, f32)], above=0, low=MIN_PIXELS,
+                high=MAX_PIXELS)
     check_range("breakout", p, ("lives", "max_steps"), low=1, high=INT32_MAX)  # int32 counters
     check_range("breakout", p, ("boards",), low=1, high=INT32_MAX // BOARD_POINTS)  # the score is int32
     check_range("breakout", p, ("frameskip",), low=1, high=MAX_FRAMESKIP)

@@ -37,16 +37,17 @@ STATE = np.dtype([
 ])
 
 
-# Sizes and speeds in pixels: above this, float32 positions lose whole pixels (and sums of
-# them can overflow to inf, NaN observations).
-MAX_PIXELS = 1e6
+# Sizes and speeds in pixels, from a hundredth of a pixel (no float32 underflow to 0, a
+# division by zero) to a million (above, float32 positions lose whole pixels and sums of
+# them can overflow to inf: NaN observations).
+MIN_PIXELS, MAX_PIXELS = 0.01, 1e6
 MAX_FRAMESKIP = 1000  # frames in one step; more would make a step take seconds
 
 
 def check(p):
     """The params these rules can play: observations stay inside their Box and no division by zero."""
     sizes = [k for k, v in PARAMS.items() if isinstance(v, f32)]
-    check_range("pong", p, sizes, above=0, high=MAX_PIXELS)
+    check_range("pong", p, sizes, above=0, low=MIN_PIXELS, high=MAX_PIXELS)
     check_range("pong", p, ("max_score",), low=1, high=INT32_MAX)  # scores are int32
     check_range("pong", p, ("frameskip",), low=1, high=MAX_FRAMESKIP)
     if p["ball_width"] >= p["width"] or p["ball_height"] >= p["height"]:
