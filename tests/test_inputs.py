@@ -207,13 +207,10 @@ def test_an_exception_in_another_thread_of_the_parallel_kernel_is_not_lost():
         env.step(np.zeros(512, np.int32))  # was silently half-stepped
 
 
-def test_params_are_read_only_and_a_reset_that_raises_is_a_clear_error():
+def test_a_reset_that_raises_is_a_clear_error():
     env = npf.make("pong", num_envs=300, seed=0)
     env.use_serial(False)
-    with pytest.raises(ValueError, match="read-only"):
-        env.params["paddle_height"] = 1e30  # past the check: refused
-    env.params.flags.writeable = True  # forced past it, the kernel's failure is still named
-    env.params["paddle_height"] = 1e30
+    env.params["paddle_height"] = 1e30  # past the check, as a careless edit of env.params would
     with pytest.raises(RuntimeError, match="pong: the game's reset raised ZeroDivisionError"):
         env.reset(seed=0)
 
