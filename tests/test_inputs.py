@@ -65,7 +65,7 @@ def test_partly_overlapping_flags_rejected_adjacent_accepted():
 def test_numpy_integer_sizes_do_not_wrap():
     g = snake.make_game(width=np.int64(300), height=np.uint8(250), vision=5)
     assert g.state["grid"].shape == (260, 310)  # np.uint8(250) + 10 wrapped to 4
-    env = steps(npf.make(g, num_envs=1, seed=0), 0)
+    env = npf.make(g, num_envs=1, seed=0)
     env.reset(seed=0)
     steps(env, 20)
     assert env.observations.shape == (4, 11, 11) and (env.observations[:, 5, 5] == snake.OWN).all()
