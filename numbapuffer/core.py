@@ -46,7 +46,7 @@ from numbapuffer.checks import (
     parse_seed,
     write_actions,
 )
-from numbapuffer.errors import compile_error, debug_requested
+from numbapuffer.errors import compile_error, debug_requested, game_raised
 from numbapuffer.kernels import kernels
 from numbapuffer.records import records
 from numbapuffer.render import View
@@ -469,19 +469,8 @@ class Env:
         self.state["rng"][which] = streams[which]
 
     def _game_raised(self, what, error):
-        """The error to raise when game code raised inside a kernel (`error`: what Numba
-        passed on; a parallel kernel's main thread passes it as a SystemError's cause, its
-        other threads not at all). The games are then half-stepped: step needs a reset."""
-        self._ready = False
-        cause = error.__cause__ if isinstance(error, SystemError) and error.__cause__ is not None else error
-        what_raised = (f"{type(cause).__name__}: {cause}" if cause is not None else
-                       "an exception in a thread of the parallel kernel (Numba drops its message there; "
-                       "env.use_serial(True) shows it)")
-        err = RuntimeError(f"{self.game.name}: the game's {what} raised {what_raised}. The games' state is now "
-                           f"undefined: call reset(). (Game code must not raise: params it cannot handle belong "
-                           f"in the Game's check.)")
-        err.__cause__ = cause  # the game's own exception and traceback, not Numba's SystemError
-        return err
+        self._ready = False  # the games are half-stepped: step needs a reset
+        return game_raised(self.game.name, what, error)
 
     def _write_actions(self, actions):
         # The common case, a well-formed integer array for a Discrete space, checked and
