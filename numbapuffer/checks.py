@@ -11,6 +11,7 @@ from gymnasium import spaces
 from numba import njit
 
 __all__ = ["is_int", "check_count", "parse_seed", "check_mask", "action_bounds", "write_actions", "param_dtype",
+           "at_least_one",
            "check_param"]
 
 
@@ -174,3 +175,12 @@ def check_param(game, name, v, dtype):
         raise ValueError(f"{game}: parameter {name}={v!r} is out of range for {dtype}")
     return v
 
+
+
+def at_least_one(game, *keys):
+    """A Game's `check` for integer params that must be >= 1 (e.g. `max_steps`)."""
+    def check(p):
+        for k in keys:
+            if p[k] < 1:
+                raise ValueError(f"{game}: parameter {k}={p[k]} must be >= 1")
+    return check

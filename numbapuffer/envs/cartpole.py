@@ -23,6 +23,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
+from numbapuffer.checks import at_least_one
 from numbapuffer.core import Game, rand_float
 from numbapuffer.render import COLORS, View, text
 
@@ -43,11 +44,6 @@ HIGH = np.array([X_THRESHOLD * 2, np.inf, THETA_THRESHOLD * 2, np.inf], np.float
 # t is int64 so that every record, with the engine's uint64 stream after it, stays 8-byte aligned.
 STATE = np.dtype([("x", np.float64), ("x_dot", np.float64), ("theta", np.float64), ("theta_dot", np.float64),
                   ("t", np.int64)])
-
-
-def check(p):
-    if p["max_steps"] < 1:
-        raise ValueError(f"cartpole: parameter max_steps={p['max_steps']} must be >= 1")
 
 
 @njit
@@ -130,4 +126,4 @@ VIEW = View(draw, size=(WIDTH, HEIGHT), fps=50, keys={"left": 0, "right": 1}, id
 
 game = Game("cartpole", STATE, reset, step,
             observation_space=spaces.Box(-HIGH, HIGH, dtype=np.float32), action_space=spaces.Discrete(2),
-            params=dict(max_steps=500), check=check, view=VIEW)
+            params=dict(max_steps=500), check=at_least_one("cartpole", "max_steps"), view=VIEW)

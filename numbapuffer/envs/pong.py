@@ -3,8 +3,10 @@
 Observation: Box(0, 1, (8,), float32): left paddle y, right paddle y, ball x, ball y,
   ball vx, ball vy, left score, right score, each scaled to [0, 1].
 Action: Discrete(3): 0 stay, 1 up (+y), 2 down (-y).
-Reward: +1 for returning the ball, +10 for winning a point, 0 otherwise (the last one set
-  in a step counts).
+Reward: +1 for returning the ball, +10 for winning a point, 0 for losing one, 0 otherwise
+  (the last one set in a step counts). The params reward_return, reward_point_won and
+  reward_point_lost set the three; PufferLib 3.0's Pong is reward_return=0.1,
+  reward_point_won=1, reward_point_lost=-1.
 Termination: a side reaches `max_score` points; the game then restarts in the same step.
 Log: episode_return, episode_length, score (points the agent won).
 View: the field at its size in pixels (500x640 by default), +y drawn upward; the agent's
@@ -25,7 +27,9 @@ PARAMS = dict(
     ball_width=f32(32), ball_height=f32(32), paddle_speed=f32(8),
     ball_initial_speed_x=f32(10), ball_initial_speed_y=f32(1),
     ball_speed_y_increment=f32(3), ball_max_speed_y=f32(13), max_score=21, frameskip=1,
+    reward_return=f32(1), reward_point_won=f32(10), reward_point_lost=f32(0),
 )
+REWARDS = ("reward_return", "reward_point_won", "reward_point_lost")  # any finite value
 
 STATE = np.dtype([
     ("paddle_yl", np.float32), ("paddle_yr", np.float32),
@@ -38,7 +42,7 @@ STATE = np.dtype([
 
 def check(p):
     for k, v in p.items():
-        if v <= 0:
+        if v <= 0 and k not in REWARDS:
             raise ValueError(f"pong: parameter {k}={v} must be > 0")
     if p["ball_width"] >= p["width"] or p["ball_height"] >= p["height"]:
         raise ValueError("pong: the ball must be smaller than the field")
@@ -100,7 +104,7 @@ def step(s, p, buf, a):
                 s.ball_vx = -s.ball_vx
                 s.n_bounces += 1
             else:  # the agent wins the point
-                buf.rewards[a] = 10
+                buf.rewards[a] = p.reward_point_won
                 buf.episode[a].score += 1
                 s.score_r += 1
                 if s.score_r == p.max_score:
@@ -113,12 +117,12 @@ def step(s, p, buf, a):
             if s.ball_y + p.ball_height > s.paddle_yr and s.ball_y < s.paddle_yr + p.paddle_height:
                 s.ball_vx = -s.ball_vx
                 s.n_bounces += 1
-                buf.rewards[a] = 1
+                buf.rewards[a] = p.reward_return
                 vy = s.ball_vy + p.ball_speed_y_increment * direction
                 vy = min(max(vy, -p.ball_max_speed_y), p.ball_max_speed_y)
                 s.ball_vy = p.ball_speed_y_increment if abs(vy) < f32(0.01) else vy
             else:  # the opponent wins the point
-                buf.rewards[a] = 0
+                buf.rewards[a] = p.reward_point_lost
                 s.score_l += 1
                 if s.score_l == p.max_score:
                     buf.terminals[a] = True
