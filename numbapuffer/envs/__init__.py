@@ -7,6 +7,7 @@ from numbapuffer.core import Game
 ENVS = {
     "acrobot": "Acrobot",
     "breakout": "Breakout",
+    "breakout_pixels": "BreakoutPixels",
     "cartpole": "CartPole",
     "connect4": "Connect4",
     "connect4_selfplay": "Connect4Selfplay",
@@ -14,6 +15,7 @@ ENVS = {
     "mountaincar_continuous": "MountainCarContinuous",
     "pendulum": "Pendulum",
     "pong": "Pong",
+    "pong_pixels": "PongPixels",
     "snake": "Snake",
     "squared": "Squared",
 }

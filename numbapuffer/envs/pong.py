@@ -75,15 +75,27 @@ def reset_round(s, p):
 
 
 @njit
-def reset(s, p, buf, a):
+def start(s, p):
     reset_round(s, p)
     s.score_l = 0
     s.score_r = 0
+
+
+@njit
+def reset(s, p, buf, a):
+    start(s, p)
     observe(s, p, buf.observations[a])
 
 
 @njit
 def step(s, p, buf, a):
+    advance(s, p, buf, a)
+    observe(s, p, buf.observations[a])
+
+
+@njit
+def advance(s, p, buf, a):
+    """One step of the rules: everything but the observation (pong_pixels draws its own)."""
     action = buf.actions[a]
     direction = f32(1) if action == 1 else (f32(-1) if action == 2 else f32(0))
     min_y = -p.paddle_height * HALF
@@ -111,7 +123,6 @@ def step(s, p, buf, a):
                     buf.terminals[a] = True  # the engine resets the game
                 else:
                     reset_round(s, p)
-                observe(s, p, buf.observations[a])
                 return
         if s.ball_x + p.ball_width > p.width:
             if s.ball_y + p.ball_height > s.paddle_yr and s.ball_y < s.paddle_yr + p.paddle_height:
@@ -128,11 +139,9 @@ def step(s, p, buf, a):
                     buf.terminals[a] = True
                 else:
                     reset_round(s, p)
-                observe(s, p, buf.observations[a])
                 return
         s.ball_x = min(max(s.ball_x, f32(0)), p.width - p.ball_width)
         s.ball_y = min(max(s.ball_y, f32(0)), p.height - p.ball_height)
-    observe(s, p, buf.observations[a])
 
 
 def draw(surface, s, p):
