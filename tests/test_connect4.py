@@ -456,3 +456,8 @@ def test_opponent_depth_is_checked():
         searcher(9)
     with pytest.raises(ValueError, match="opponent_depth=-1"):
         searcher(-1)
+
+
+def test_searching_opponent_passes_check_env():
+    env = npf.make("connect4", num_envs=8, seed=0, opponent_depth=3)
+    assert npf.check_env(env, num_envs=16, steps=200) == []

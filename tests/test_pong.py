@@ -245,3 +245,8 @@ def test_pufferlib_rewards_as_params():
     assert env.log()["episode_return"] == -1.0
     with pytest.raises(ValueError, match="paddle_speed=0"):
         pong(reward_point_lost=-1.0, paddle_speed=0.0)
+
+
+def test_pufferlib_rewards_pass_check_env():
+    env = npf.make("pong", num_envs=4, seed=0, **PUFFERLIB_REWARDS)
+    assert npf.check_env(env, num_envs=16, steps=300) == []

@@ -16,41 +16,57 @@ from numbapuffer.core import Game
 from numbapuffer.envs import pong
 
 f32 = pong.f32
+SHOT = 4  # what a frame shows: left paddle y, right paddle y, ball x, ball y
 
 
 @njit
-def paint(s, p, frame):
+def snapshot(s, k):
+    s.shots[k, 0] = s.paddle_yl
+    s.shots[k, 1] = s.paddle_yr
+    s.shots[k, 2] = s.ball_x
+    s.shots[k, 3] = s.ball_y
+
+
+@njit
+def paint(s, p, k, frame):
     sx, sy = f32(pixels.SIZE) / p.width, f32(pixels.SIZE) / p.height
-    left, right = s.paddle_yl, s.paddle_yr
+    left, right, x, y = s.shots[k, 0], s.shots[k, 1], s.shots[k, 2], s.shots[k, 3]
+    pixels.clear(frame)
     pixels.rect(frame, f32(0), (p.height - left - p.paddle_height) * sy, p.paddle_width * sx, (p.height - left) * sy,
                 128)
     pixels.rect(frame, (p.width - p.paddle_width) * sx, (p.height - right - p.paddle_height) * sy, p.width * sx,
                 (p.height - right) * sy, 255)
-    pixels.rect(frame, s.ball_x * sx, (p.height - s.ball_y - p.ball_height) * sy, (s.ball_x + p.ball_width) * sx,
-                (p.height - s.ball_y) * sy, 200)
+    pixels.rect(frame, x * sx, (p.height - y - p.ball_height) * sy, (x + p.ball_width) * sx, (p.height - y) * sy, 200)
+
+
+@njit
+def observe(s, p, obs):
+    stack = obs.shape[0]
+    for k in range(stack):
+        paint(s, p, pixels.slot(s, k, stack), obs[k])
 
 
 @njit
 def reset(s, p, buf, a):
     pong.start(s, p)
-    pixels.first_frame(s)
-    paint(s, p, s.frames[s.newest])
-    pixels.fill_history(s)
-    pixels.observe(s, buf.observations[a])
+    s.newest = 0
+    for k in range(s.shots.shape[0]):
+        snapshot(s, k)
+    observe(s, p, buf.observations[a])
 
 
 @njit
 def step(s, p, buf, a):
     pong.advance(s, p, buf, a)
-    pixels.next_frame(s)
-    paint(s, p, s.frames[s.newest])
-    pixels.observe(s, buf.observations[a])
+    s.newest = (s.newest + 1) % s.shots.shape[0]
+    snapshot(s, s.newest)
+    observe(s, p, buf.observations[a])
 
 
 def make_game(stack=4):
-    return Game("pong_pixels", pixels.state(pong.STATE, stack), reset, step, observation_space=pixels.space(stack),
-                action_space=pong.game.action_space, params=pong.PARAMS, check=pong.check, log=("score",),
-                view=pong.VIEW)
+    return Game("pong_pixels", pixels.state(pong.STATE, stack, [("shots", f32, (SHOT,))]), reset, step,
+                observation_space=pixels.space(stack), action_space=pong.game.action_space, params=pong.PARAMS,
+                check=pong.check, log=("score",), view=pong.VIEW)
 
 
 game = make_game()
