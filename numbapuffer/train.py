@@ -39,7 +39,7 @@ from torch import nn
 from tqdm import tqdm
 
 import numbapuffer as npf
-from numbapuffer import logs
+from numbapuffer import checkpoint, logs
 from numbapuffer.policy import Policy, RewardNorm
 
 
@@ -376,15 +376,21 @@ def save(path, policy, cfg, history=()):
     torch.save(dict(policy=policy.state_dict(), config=dataclasses.asdict(cfg), history=list(history)), path)
 
 
-def load(path):
-    """(policy, cfg, history) from a checkpoint written by save()."""
-    ck = torch.load(path, weights_only=True)
-    cfg = Config(**ck["config"])
+def load(path, env=None):
+    """(policy, cfg, history) from a checkpoint written by save(), of `env` if given. The
+    checkpoint is checked before anything is built (numbapuffer/checkpoint.py): a ValueError
+    names what is wrong."""
+    config, weights, history = checkpoint.read(path, Config, env)
+    cfg = Config(**config)
     env = make_env(cfg, num_envs=1)
     policy = make_policy(cfg, env)
     env.close()
-    policy.load_state_dict(ck["policy"])
-    return policy, cfg, ck["history"]
+    try:
+        policy.load_state_dict(weights)
+    except Exception as e:  # wrong names, shapes or types
+        raise ValueError(f"{path}: the weights do not fit the policy of {cfg.env} "
+                         f"({str(e).splitlines()[0][:120]})") from None
+    return policy, cfg, history
 
 
 def evaluate(policy, env, greedy=False, seed=0, max_steps=100_000):
