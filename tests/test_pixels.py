@@ -12,7 +12,8 @@ SIZE = 84
 
 def box(frame, x0, y0, x1, y1, value):
     """Reference: the pixels a rectangle in frame units touches, drawn with numpy slices."""
-    frame[max(int(np.floor(y0)), 0):max(int(np.ceil(y1)), 0), max(int(np.floor(x0)), 0):max(int(np.ceil(x1)), 0)] = value
+    rows = slice(max(int(np.floor(y0)), 0), max(int(np.ceil(y1)), 0))
+    frame[rows, max(int(np.floor(x0)), 0):max(int(np.ceil(x1)), 0)] = value
 
 
 def pong_reference(s, p):

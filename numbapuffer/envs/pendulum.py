@@ -67,7 +67,8 @@ def step(s, p, buf, a):
     u = min(max(buf.actions[a, 0], -MAX_TORQUE), MAX_TORQUE)
     # numpy's rules for a float32 torque: u**2 and the Python-float products stay float32.
     costs = angle_normalize(s.th) ** 2 + 0.1 * s.thdot ** 2 + np.float64(np.float32(0.001) * (u * u))
-    newthdot = s.thdot + (3 * G / (2 * LENGTH) * math.sin(s.th) + np.float64(np.float32(3.0 / (MASS * LENGTH ** 2)) * u)) * DT
+    push = np.float64(np.float32(3.0 / (MASS * LENGTH ** 2)) * u)
+    newthdot = s.thdot + (3 * G / (2 * LENGTH) * math.sin(s.th) + push) * DT
     newthdot = min(max(newthdot, -MAX_SPEED), MAX_SPEED)
     s.th = s.th + newthdot * DT
     s.thdot = newthdot
