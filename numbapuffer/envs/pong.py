@@ -93,7 +93,7 @@ def step(s, p, buf, a):
     observe(s, p, buf.observations[a])
 
 
-@njit
+@njit(inline="always")  # a call LLVM does not inline passes each buffer as scalars: Pong ran at half speed
 def advance(s, p, buf, a):
     """One step of the rules: everything but the observation (pong_pixels draws its own)."""
     action = buf.actions[a]
