@@ -84,6 +84,23 @@ class Serial(Backend):
             e.close()
         self.closed = True
 
+    def __reduce__(self):
+        # Native envs only: rebuilt over new buffers, each given its env's snapshot.
+        if not isinstance(self.envs[0], Env):
+            raise TypeError(f"{self.name}: a serial backend over gymnasium envs cannot be pickled or copied: "
+                            "send the creator of its envs instead")
+        made = (self.envs[0].game, self.num_envs, len(self.envs), None, None, self.reports.interval)
+        return _unpickle, (made, self.envs[0].param_values(), [e.snapshot() for e in self.envs], self._sent,
+                           self.reports.steps, self._report_due)
+
+
+def _unpickle(made, params, snapshots, sent, report_steps, report_due):
+    vec = Serial(*made, **params)
+    for e, snapshot in zip(vec.envs, snapshots):
+        e.restore(snapshot)
+    vec._sent, vec.reports.steps, vec._report_due = sent, report_steps, report_due
+    return vec
+
 
 class _Gymnasium:
     """Single-agent gymnasium envs emulated as one native env: each writes its results into

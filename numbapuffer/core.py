@@ -23,6 +23,7 @@ new game's first observation. The engine adds each step's reward to `episode_ret
 `episode_length`; `step` may set other log fields. Game code must not allocate (the
 kernels run without reference counting) and must draw randomness from `rand*(s)` only.
 """
+import copy
 import re
 from time import perf_counter
 
@@ -33,7 +34,7 @@ from gymnasium.vector.utils import batch_space
 from numba import njit
 
 from numbapuffer import debug as checked_mode
-from numbapuffer import logs, render, threads
+from numbapuffer import logs, pickling, render, threads
 from numbapuffer.buffers import BUFFERS, adopt, allocate, buffer_specs, check_memory
 from numbapuffer.checks import (
     action_bounds,
@@ -53,6 +54,8 @@ from numbapuffer.render import View
 __all__ = ["Env", "Game", "ended_games", "rand", "rand_float", "rand_int", "seed_streams"]
 
 AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
+# The arrays that, with the report count, decide everything an env does next (Env.snapshot).
+SNAPSHOT = ("state", "params") + BUFFERS + ("episodes", "logs")
 # Below this many games the serial kernel is used: launching threads costs ~2-4 us, more
 # than it saves on few games (Pong on 2 threads: serial wins up to ~700 games; games
 # that cost more per step cross over sooner). From this many on, the env steps with
@@ -168,6 +171,17 @@ class Game:
     def __repr__(self):
         return f"Game({self.name!r})"
 
+    # A game is a declaration, not data: copies are the game itself, and pickles are recipes
+    # (its module and name, the factory call that made it, or its declaration: pickling.py).
+    def __reduce__(self):
+        return pickling.reduce_game(self)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     def make_params(self, **overrides) -> np.ndarray:
         """The params record (array of length 1) for these overrides, checked."""
         values = dict(self.defaults)
@@ -264,6 +278,7 @@ class Env:
         env times its steps and re-measures as the load changes; see threads.Pacer). A debug
         env always steps with its serial, checked kernels."""
         k = self._kernels
+        self.serial = serial
         serial = True if self.debug else serial
         fields = records if numba.config.DISABLE_JIT else (lambda a: a)
         n, f = self.num_agents, len(self.game.log_fields)
@@ -379,6 +394,47 @@ class Env:
         return (self.observations, self.rewards, self.terminals, self.truncations, self._infos,
                 self.env_ids, self.masks)
 
+    def param_values(self) -> dict:
+        """The env's params as a dict of Python numbers: what `make(..., **params)` takes."""
+        return {k: self.params[k][0].item() for k in self.game.defaults}
+
+    def snapshot(self) -> dict:
+        """A copy of everything that decides what the env does next: the games' state
+        records, params, buffers, running episodes' and finished episodes' log sums, and the
+        count toward the next log report. restore() puts it back."""
+        out = {k: getattr(self, k).copy() for k in SNAPSHOT}
+        out.update(game=self.game.name, ready=self._ready, report_steps=self.reports.steps,
+                   infos=copy.deepcopy(self._infos))
+        return out
+
+    def restore(self, snapshot: dict):
+        """Put back a snapshot() of this env, or of another env of the same game and num_envs:
+        the env then continues bit-identically to the one snapshotted. Written in place, so
+        buffers handed out (or shared with a backend) stay the env's."""
+        name = self.game.name
+        if not isinstance(snapshot, dict) or snapshot.get("game") != name:
+            got = snapshot.get("game") if isinstance(snapshot, dict) else type(snapshot).__name__
+            raise ValueError(f"{name}: restore takes a snapshot() of a {name} env, got one of {got!r}")
+        for k in SNAPSHOT:
+            mine, theirs = getattr(self, k), snapshot.get(k)
+            if not isinstance(theirs, np.ndarray) or theirs.shape != mine.shape or theirs.dtype != mine.dtype:
+                what = f"{theirs.dtype}{theirs.shape}" if isinstance(theirs, np.ndarray) else type(theirs).__name__
+                raise ValueError(f"{name}: snapshot[{k!r}] is {what}, this env's is {mine.dtype}{mine.shape} "
+                                 f"(a snapshot of an env of another size or version of the game?)")
+        for k in SNAPSHOT:
+            getattr(self, k)[...] = snapshot[k]
+        self._ready = bool(snapshot["ready"])
+        self.reports.steps = int(snapshot["report_steps"])
+        self._infos = copy.deepcopy(snapshot["infos"])
+
+    def __reduce__(self):
+        # The game (by reference), how the env was made, and its snapshot; never the kernels,
+        # which the new env loads from the cache.
+        made = dict(num_envs=self.num_envs, render_mode=self.render_mode, report_interval=self.reports.interval,
+                    game_offset=self.game_offset, autoreset=self.autoreset, debug=self.debug,
+                    **self.param_values())
+        return _unpickle_env, (self.game, made, self.serial, self.snapshot())
+
     def __repr__(self):
         return f"Env({self.game.name!r}, num_envs={self.num_envs})"
 
@@ -421,6 +477,14 @@ def _shown(env, method):
         return out
     shown.__doc__ = method.__doc__
     return shown
+
+
+def _unpickle_env(game, made, serial, snapshot):
+    env = Env(game, seed=0, **made)
+    if serial != env.serial:
+        env.use_serial(serial)
+    env.restore(snapshot)
+    return env
 
 
 def _entropy():

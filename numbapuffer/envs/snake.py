@@ -46,6 +46,7 @@ from functools import partial
 
 from numbapuffer.checks import is_int
 from numbapuffer.core import Game, rand_int
+from numbapuffer.pickling import factory
 from numbapuffer.render import COLORS, View, text
 from numbapuffer.pettingzoo_env import ParallelEnv
 
@@ -275,6 +276,7 @@ def draw(surface, s, p, vision, cell, top):
         x = text(surface, n, (x + 20, 8), 24, COLORS["text"] if n else COLORS["dim"]).right + 16
 
 
+@factory  # its games pickle as this call
 def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
     """A snake Game of these sizes (see the module docstring)."""
     sizes = dict(num_snakes=num_snakes, width=width, height=height, vision=vision, max_length=max_length)
