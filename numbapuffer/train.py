@@ -104,6 +104,12 @@ DEFAULTS = {
     # epochs, no entropy bonus) on 64 games, with Pendulum's short horizon: gamma 0.95.
     "pendulum": dict(total_steps=1_000_000, num_envs=64, num_steps=128, minibatch_size=1024, update_epochs=10,
                      learning_rate=1e-3, gamma=0.95, ent_coef=0.0, norm_obs=True, norm_reward=True),
+    # the same method, 256-step rollouts and gamma 0.99: the Gaussian's initial std of 1 (actions
+    # clipped to [-1, 1]) explores enough to find the flag, and the normalized +100 stands out
+    # (3 seeds of 3 reached a mean return of ~93.8 in 1M steps, ~20-25 s on a busy machine)
+    "mountaincar_continuous": dict(total_steps=1_000_000, num_envs=64, num_steps=256, minibatch_size=1024,
+                                   update_epochs=10, learning_rate=3e-4, ent_coef=0.0, norm_obs=True,
+                                   norm_reward=True),
     # the CNN on 4 stacked 84x84 frames; rollouts kept small: 8192 uint8 samples are 231 MB
     "breakout_pixels": dict(total_steps=1_000_000, num_envs=64, num_steps=128, minibatch_size=1024,
                             update_epochs=2, learning_rate=5e-4, ent_coef=0.01),
