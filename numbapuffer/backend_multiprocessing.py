@@ -83,6 +83,7 @@ class Multiprocessing(Workers):
             raise ValueError(f"threads_per_worker must be 1..{numba.config.NUMBA_NUM_THREADS}, got {threads!r}")
         if not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        seeds = split_seed(seed, num_envs, num_workers)  # checked here, not in each worker
         specs = self._setup(game.name, game.observation_space, game.action_space, game.agents, num_envs, batch,
                             report_interval)
         # Starting a worker (imports, loading cached kernels) can take long on a loaded machine.
@@ -108,7 +109,7 @@ class Multiprocessing(Workers):
         # travels as it pickles (pickling.py).
         ref = env if isinstance(env, str) else pickling.module_attribute(game, main=True) or game
         for w in range(num_workers):
-            self._start(w, (ref, w * per, per, seed, params, self._shm.name, layout, size, self.threads_per_worker))
+            self._start(w, (ref, w * per, per, seeds[w], params, self._shm.name, layout, size, self.threads_per_worker))
         self._drain()  # each worker answers once its env is built, with its Numba thread count
         _unlink(self._shm)  # every worker has mapped it
         self._started = True

@@ -22,7 +22,7 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 from numbapuffer import envs, logs
 from numbapuffer.backend import Workers, batch_groups, check_split, split_seed
 from numbapuffer.buffers import allocate
-from numbapuffer.checks import check_count, is_int
+from numbapuffer.checks import check_count, is_int, parse_seed
 from numbapuffer.core import Env
 
 __all__ = ["Ray", "connect", "kill_actors"]
@@ -47,6 +47,7 @@ class Ray(Workers):
         game = envs.get(env)
         game.make_params(**params)  # checks every param here, before any actor starts
         check_count(num_envs, "num_envs")
+        parse_seed(seed, num_envs)  # checked before Ray starts
         if not is_int(threads_per_worker) or threads_per_worker < 1:
             raise ValueError(f"threads_per_worker must be an integer >= 1, got {threads_per_worker!r}")
         if not timeout > 0:
@@ -67,7 +68,8 @@ class Ray(Workers):
         self._error = None
         actor = ray.remote(_Worker).options(num_cpus=threads_per_worker, scheduling_strategy="SPREAD",
                                             max_restarts=0, max_task_retries=0)
-        self._actors = [actor.remote(game, w * per, per, seed, params, self.threads_per_worker)
+        seeds = split_seed(seed, num_envs, num_workers)  # each actor its share of a seed list
+        self._actors = [actor.remote(game, w * per, per, seeds[w], params, self.threads_per_worker)
                         for w in range(num_workers)]
         self._finalizer = weakref.finalize(self, kill_actors, list(self._actors))
         self.timeout = max(float(timeout), 120.0)  # starting an actor imports numba and loads kernels

@@ -46,7 +46,7 @@ from numbapuffer.checks import (
     parse_seed,
     write_actions,
 )
-from numbapuffer.errors import compile_error, debug_requested
+from numbapuffer.errors import compile_error, debug_requested, game_raised
 from numbapuffer.kernels import kernels
 from numbapuffer.records import records
 from numbapuffer.render import View
@@ -90,7 +90,7 @@ def rand_float(s):
 
 @njit
 def rand_int(s, n):
-    """Uniform integer in [0, n)."""
+    """Uniform integer in [0, n), for 1 <= n < 2**32 (32 random bits scaled by n)."""
     return np.int64((rand(s) * np.uint64(n)) >> _S32)
 
 
@@ -145,6 +145,9 @@ class Game:
                 raise TypeError(f"{name}: {what} must be an @njit function")
         if not isinstance(observation_space, spaces.Box):
             raise TypeError(f"{name}: observation_space must be a gymnasium Box")
+        if not observation_space.dtype.isnative:
+            raise TypeError(f"{name}: observation_space has dtype {observation_space.dtype} (non-native byte order); "
+                            f"compiled code needs native numbers")
         if not isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete, spaces.Box)):
             raise TypeError(f"{name}: action_space must be Discrete, MultiDiscrete or Box")
         if view is not None and not isinstance(view, View):
@@ -184,12 +187,11 @@ class Game:
 
     def make_params(self, **overrides) -> np.ndarray:
         """The params record (array of length 1) for these overrides, checked."""
-        values = dict(self.defaults)
-        for k, v in overrides.items():
-            if k not in values:
-                known = ", ".join(self.defaults) or "none"
-                raise TypeError(f"{self.name}: unknown parameter {k!r} (known: {known})")
-            values[k] = check_param(self.name, k, v, self.params[k])
+        unknown = [k for k in overrides if k not in self.defaults]
+        if unknown:
+            known = ", ".join(self.defaults) or "none"
+            raise TypeError(f"{self.name}: unknown parameter {unknown[0]!r} (known: {known})")
+        values = {k: check_param(self.name, k, overrides.get(k, v), self.params[k]) for k, v in self.defaults.items()}
         if self.check is not None:
             self.check(values)
         out = np.zeros(1, self.params)
@@ -288,13 +290,14 @@ class Env:
         # One chunk of games per thread Numba may run; with fewer threads active, a thread
         # takes several chunks.
         self._chunks = min(self.num_envs, numba.config.NUMBA_NUM_THREADS)
+        self._progress = np.zeros(self._chunks, np.int64)  # games each chunk went through (kernel_template)
         self._step_args = self._buffers + (self.logs.view(np.float64).reshape(n, f + 1), self._chunks,
-                                           AUTORESET.index(self.autoreset))
+                                           self._progress, AUTORESET.index(self.autoreset))
         threads.launch()
         # The step kernels' arguments keep their types for the env's life: their compiled
         # entry points, called directly, skip Numba's matching of argument types (0.7 us a step).
         kinds = (True, False) if serial is None else (serial,)
-        reset_args = self._buffers + (self._all, self._chunks)
+        reset_args = self._buffers + (self._all, self._chunks, self._progress)
         self._steps = tuple(self._entry(k.step_serial, self._step_args) if kind
                             else threads.guarded(self._entry(k.step_parallel, self._step_args)) for kind in kinds)
         self._resets = tuple(self._entry(k.reset_serial, reset_args) if kind
@@ -325,7 +328,16 @@ class Env:
         per game; None continues each game's stream."""
         which = self._all if mask is None else check_mask(mask, self.num_envs, f"{self.game.name}: reset mask")
         self._seed_games(which, seed)
-        self._resets[0 if self._pacer is None else self._pacer.choice](*self._buffers, which, self._chunks)
+        self._ready = False
+        kernel = self._resets[0 if self._pacer is None else self._pacer.choice]
+        try:
+            done = kernel(*self._buffers, which, self._chunks, self._progress)
+        except checked_mode.GameStepError:  # debug mode's own report, which names the line
+            raise
+        except Exception as e:
+            raise self._game_raised("reset", e)
+        if done != self.num_envs:
+            raise self._game_raised("reset", None)
         self._ready = True
         return self.observations, []
 
@@ -336,15 +348,22 @@ class Env:
             raise RuntimeError(f"{self.game.name}: call reset() before step()")
         self._write_actions(actions)
         pacer = self._pacer
-        if pacer is None:
-            self._step(*self._step_args)
-        else:  # timed, to step with the faster kernel (threads.Pacer)
-            start = perf_counter()
-            self._steps[pacer.choice](*self._step_args)
-            pacer.elapsed += perf_counter() - start
-            pacer.steps += 1
-            if pacer.steps >= pacer.limit or pacer.elapsed > pacer.cutoff:
-                pacer.end_window()
+        try:
+            if pacer is None:
+                done = self._step(*self._step_args)
+            else:  # timed, to step with the faster kernel (threads.Pacer)
+                start = perf_counter()
+                done = self._steps[pacer.choice](*self._step_args)
+                pacer.elapsed += perf_counter() - start
+                pacer.steps += 1
+                if pacer.steps >= pacer.limit or pacer.elapsed > pacer.cutoff:
+                    pacer.end_window()
+        except checked_mode.GameStepError:  # debug mode's own report, which names the line
+            raise
+        except Exception as e:
+            raise self._game_raised("step", e)
+        if done != self.num_envs:
+            raise self._game_raised("step", None)
         infos = []
         if self.reports.due():
             log = self.log()
@@ -449,12 +468,16 @@ class Env:
             streams = np.concatenate([seed_streams(x, [0]) for x in seed])
         self.state["rng"][which] = streams[which]
 
+    def _game_raised(self, what, error):
+        self._ready = False  # the games are half-stepped: step needs a reset
+        return game_raised(self.game.name, what, error)
+
     def _write_actions(self, actions):
         # The common case, a well-formed integer array for a Discrete space, checked and
         # copied in one compiled call; anything else (and any error) takes the general path.
         a = actions
         if (self._discrete is not None and type(a) is np.ndarray and a.shape == self.actions.shape
-                and a.dtype.kind in "iu" and copy_discrete(a, self.actions, *self._discrete) < 0):
+                and a.dtype.kind in "iu" and a.dtype.isnative and copy_discrete(a, self.actions, *self._discrete) < 0):
             return
         write_actions(self.game.name, self.single_action_space, self._lo, self._hi, actions, self.actions)
 

@@ -25,7 +25,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import at_least_one
+from numbapuffer.checks import check_range
 from numbapuffer.core import Game, rand_float
 from numbapuffer.render import COLORS, View, text
 
@@ -43,6 +43,10 @@ HIGH = np.array([1.0, 1.0, 1.0, 1.0, MAX_VEL_1, MAX_VEL_2], np.float32)
 
 STATE = np.dtype([("theta1", np.float64), ("theta2", np.float64), ("dtheta1", np.float64), ("dtheta2", np.float64),
                   ("t", np.int64)])
+
+
+def check(p):
+    check_range("acrobot", p, ("max_steps",), low=1)  # the step count is int64, as the param
 
 
 @njit
@@ -148,4 +152,4 @@ VIEW = View(draw, size=(SIZE, SIZE), fps=15, keys={"left": 0, "right": 2}, idle=
 
 game = Game("acrobot", STATE, reset, step,
             observation_space=spaces.Box(-HIGH, HIGH, dtype=np.float32), action_space=spaces.Discrete(3),
-            params=dict(max_steps=500), check=at_least_one("acrobot", "max_steps"), view=VIEW)
+            params=dict(max_steps=500), check=check, view=VIEW)

@@ -23,7 +23,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import at_least_one
+from numbapuffer.checks import check_range
 from numbapuffer.core import Game, rand_float
 from numbapuffer.render import COLORS, View, text
 
@@ -44,6 +44,10 @@ HIGH = np.array([X_THRESHOLD * 2, np.inf, THETA_THRESHOLD * 2, np.inf], np.float
 # t is int64 so that every record, with the engine's uint64 stream after it, stays 8-byte aligned.
 STATE = np.dtype([("x", np.float64), ("x_dot", np.float64), ("theta", np.float64), ("theta_dot", np.float64),
                   ("t", np.int64)])
+
+
+def check(p):
+    check_range("cartpole", p, ("max_steps",), low=1)  # the step count is int64, as the param
 
 
 @njit
@@ -126,4 +130,4 @@ VIEW = View(draw, size=(WIDTH, HEIGHT), fps=50, keys={"left": 0, "right": 1}, id
 
 game = Game("cartpole", STATE, reset, step,
             observation_space=spaces.Box(-HIGH, HIGH, dtype=np.float32), action_space=spaces.Discrete(2),
-            params=dict(max_steps=500), check=at_least_one("cartpole", "max_steps"), view=VIEW)
+            params=dict(max_steps=500), check=check, view=VIEW)

@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import at_least_one
+from numbapuffer.checks import check_range
 from numbapuffer.core import Game, rand_float
 from numbapuffer.render import COLORS, View, text
 
@@ -35,6 +35,10 @@ HIGH = np.array([MAX_POSITION, MAX_SPEED], np.float32)
 
 # t is int64 so that every record, with the engine's uint64 stream after it, stays 8-byte aligned.
 STATE = np.dtype([("position", np.float64), ("velocity", np.float64), ("t", np.int64)])
+
+
+def check(p):
+    check_range("mountaincar", p, ("max_steps",), low=1)  # the step count is int64, as the param
 
 
 @njit
@@ -119,4 +123,4 @@ VIEW = View(draw, size=(WIDTH, HEIGHT), fps=30, keys={"left": 0, "right": 2}, id
 
 game = Game("mountaincar", STATE, reset, step,
             observation_space=spaces.Box(LOW, HIGH, dtype=np.float32), action_space=spaces.Discrete(3),
-            params=dict(max_steps=200), check=at_least_one("mountaincar", "max_steps"), view=VIEW)
+            params=dict(max_steps=200), check=check, view=VIEW)

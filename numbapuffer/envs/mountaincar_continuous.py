@@ -25,7 +25,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import at_least_one
+from numbapuffer.checks import check_range
 from numbapuffer.core import Game, rand_float
 from numbapuffer.envs.mountaincar import HIGH, LOW, STATE, draw_car, observe
 from numbapuffer.render import View
@@ -35,6 +35,10 @@ MIN_POSITION, MAX_POSITION = f32(-1.2), f32(0.6)
 MAX_SPEED = f32(0.07)
 GOAL_POSITION = f32(0.45)
 POWER = f32(0.0015)
+
+
+def check(p):
+    check_range("mountaincar_continuous", p, ("max_steps",), low=1)  # the step count is int64, as the param
 
 
 @njit
@@ -77,4 +81,4 @@ VIEW = View(draw, size=(600, 400), fps=30, keys={"left": -1.0, "right": 1.0}, id
 game = Game("mountaincar_continuous", STATE, reset, step,
             observation_space=spaces.Box(LOW, HIGH, dtype=np.float32),
             action_space=spaces.Box(-1.0, 1.0, (1,), np.float32),
-            params=dict(max_steps=999), check=at_least_one("mountaincar_continuous", "max_steps"), view=VIEW)
+            params=dict(max_steps=999), check=check, view=VIEW)

@@ -23,7 +23,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import at_least_one
+from numbapuffer.checks import check_range
 from numbapuffer.core import Game, rand_float
 from numbapuffer.render import COLORS, View, text
 
@@ -38,6 +38,10 @@ HIGH = np.array([1.0, 1.0, MAX_SPEED], np.float32)
 # t is int64 so that every record, with the engine's uint64 stream after it, stays 8-byte aligned.
 STATE = np.dtype([("th", np.float64), ("thdot", np.float64), ("last_u", np.float32), ("pushed", np.int32),
                   ("t", np.int64)])
+
+
+def check(p):
+    check_range("pendulum", p, ("max_steps",), low=1)  # the step count is int64, as the param
 
 
 @njit
@@ -114,4 +118,4 @@ VIEW = View(draw, size=(SIZE, SIZE), fps=20, keys={"left": -2.0, "right": 2.0}, 
 game = Game("pendulum", STATE, reset, step,
             observation_space=spaces.Box(-HIGH, HIGH, dtype=np.float32),
             action_space=spaces.Box(-float(MAX_TORQUE), float(MAX_TORQUE), (1,), np.float32),
-            params=dict(max_steps=200), check=at_least_one("pendulum", "max_steps"), view=VIEW)
+            params=dict(max_steps=200), check=check, view=VIEW)
