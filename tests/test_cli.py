@@ -6,10 +6,11 @@ import sys
 
 import pytest
 
+import numbapuffer as npf
 from numbapuffer import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENVS = "breakout, cartpole, connect4, connect4_selfplay, pong, snake, squared"
+ENVS = ", ".join(npf.list_envs())
 
 # argv, what the line must say
 ERRORS = [
