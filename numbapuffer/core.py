@@ -321,11 +321,7 @@ class Env:
             pacer.steps += 1
             if pacer.steps >= pacer.limit or pacer.elapsed > pacer.cutoff:
                 pacer.end_window()
-        infos = []
-        if self.reports.due():
-            log = self.log()
-            if log:
-                infos.append(log)
+        infos = self.reports.infos(self.log)
         return self.observations, self.rewards, self.terminals, self.truncations, infos
 
     def log(self) -> dict:

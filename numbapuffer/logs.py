@@ -64,3 +64,8 @@ class Reports:
         """Count one step; True when this one reports."""
         self.steps += 1
         return bool(self.interval) and self.steps % self.interval == 0
+
+    def infos(self, read):
+        """Count one step; its infos: [read()] when this step reports and an episode ended."""
+        log = read() if self.due() else None
+        return [log] if log else []
