@@ -12,8 +12,13 @@ Speed: Pong, CartPole and Breakout at 2^14..2^22 games, three ways, each the med
     policy   a torch MLP (obs -> 64 -> 64 -> logits, float32) reads the observations in
              place, samples actions on the GPU, and env.step takes them
 
+Training (--train-steps N): numbapuffer's PPO trainer on Pong with device="cuda" (games,
+rollouts and the policy on the GPU) and Pong's default settings except --train-games games;
+prints where the time went and the last rollout's episodes.
+
     python benchmarks/gpu.py [--envs pong,cartpole,breakout] [--min-log2 14] [--max-log2 22]
                              [--rounds 3] [--seconds 0.3] [--parity-steps 300] [--no-parity]
+                             [--train-steps 0] [--train-games 8192]
 """
 import argparse
 import os
@@ -117,6 +122,8 @@ def main():
     p.add_argument("--parity-steps", type=int, default=300)
     p.add_argument("--parity-games", type=int, default=4096)
     p.add_argument("--no-parity", action="store_true")
+    p.add_argument("--train-steps", type=int, default=0)
+    p.add_argument("--train-games", type=int, default=8192)
     args = p.parse_args()
     import torch
     names = args.envs.split(",")
@@ -139,6 +146,16 @@ def main():
             else:
                 print(f"  {name:18} first difference at step {first}: {', '.join(differ[:6])}; "
                       f"largest float difference by then {worst}  [{took:.1f}s]")
+    if args.train_steps:
+        from numbapuffer import train as T
+        cfg = T.config("pong", device="cuda", num_envs=args.train_games, total_steps=args.train_steps)
+        print(f"\nPPO on Pong, device=cuda, {cfg.num_envs} games x {cfg.num_steps} steps per rollout, "
+              f"minibatch {cfg.minibatch_size}, {cfg.total_steps:,} steps", flush=True)
+        _, history = T.train(cfg, progress=False)
+        print(" ", T.speed(history))
+        for h in history[:: max(1, len(history) // 6)] + history[-1:]:
+            print(f"  step {h['step']:>12,}  score {h.get('score', float('nan')):6.2f}  "
+                  f"episode_return {h.get('episode_return', float('nan')):7.2f}  n {h.get('n', 0)}")
     print(f"\nSteps/s (agent steps; median of {args.rounds} runs of >= {args.seconds:g} s)")
     print(f"{'env':10} {'games':>9} {'kernel':>15} {'step':>15} {'policy':>15}  zero-copy obs")
     for name in names:

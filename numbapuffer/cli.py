@@ -146,7 +146,7 @@ def train_parser(sub):
                    help="an env parameter, e.g. --env-param frameskip=4 (repeatable)")
     t.add_argument("--save-interval", type=int, default=50, help="also write the checkpoint every this many updates")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    types = {"int": int, "float": float, "bool": _bool}
+    types = {"int": int, "float": float, "bool": _bool, "str": str}
     for name, kind, help in _config_fields():
         t.add_argument("--" + name.replace("_", "-"), type=types[kind], default=None, metavar=kind.upper(), help=help)
 

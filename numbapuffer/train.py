@@ -39,6 +39,7 @@ from tqdm import tqdm
 
 import numbapuffer as npf
 from numbapuffer import logs
+from numbapuffer.train_cuda import CudaAgents
 
 
 def doc(default, help):
@@ -75,6 +76,8 @@ class Config:
                               "action (1 legal); the policy never picks an illegal move. A numbapuffer game "
                               "that declares its mask (Game(action_mask=...)) sets it")
     threads: int = doc(1, "torch threads; on 2 busy cores a second one, spin-waiting, ran 20-200x slower")
+    device: str = doc("cpu", "where games, rollouts and the policy live: cpu, or cuda (numbapuffer envs; "
+                             "train_cuda.py)")
 
 
 # Per-env defaults: what differs from Config's defaults. Keys are numbapuffer env ids; a
@@ -128,7 +131,10 @@ def make_env(cfg, num_envs=None, **kwargs):
     n = cfg.num_envs if num_envs is None else num_envs
     if cfg.env in npf.list_envs():
         # report_interval=0: the trainer reads env.log() itself, once per rollout
-        return npf.make(cfg.env, num_envs=n, seed=cfg.seed, report_interval=0, **kwargs, **cfg.env_params)
+        return npf.make(cfg.env, num_envs=n, seed=cfg.seed, report_interval=0, device=cfg.device, **kwargs,
+                        **cfg.env_params)
+    if cfg.device != "cpu":
+        raise ValueError(f"train: device={cfg.device!r} needs a numbapuffer env id, got {cfg.env!r}")
     return gymnasium.make_vec(cfg.env, num_envs=n, **kwargs, **cfg.env_params)
 
 
@@ -311,23 +317,23 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0):
     torch.set_num_threads(cfg.threads)
     own_env = env is None
     env = make_env(cfg) if own_env else env
-    agents = Agents(env)
-    n, T = agents.n, cfg.num_steps
+    agents = CudaAgents(env) if getattr(env, "device", "cpu") == "cuda" else Agents(env)
+    n, T, dev = agents.n, cfg.num_steps, torch.device(cfg.device)
     policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers,
-                    action_mask(cfg, env.single_action_space))
+                    action_mask(cfg, env.single_action_space)).to(dev)
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate, eps=1e-5)
 
     obs_size = int(np.prod(env.single_observation_space.shape))
     discrete = policy.nvec is not None
     act_size = len(policy.nvec) if discrete else policy.log_std.numel()
-    obs = torch.zeros(T, n, obs_size)
-    actions = torch.zeros(T, n, act_size, dtype=torch.int64 if discrete else torch.float32)
-    logprobs, rewards, values = torch.zeros(T, n), torch.zeros(T, n), torch.zeros(T, n)
-    dones, valid = torch.zeros(T, n, dtype=torch.bool), torch.zeros(T, n, dtype=torch.bool)
+    obs = torch.zeros(T, n, obs_size, device=dev)
+    actions = torch.zeros(T, n, act_size, dtype=torch.int64 if discrete else torch.float32, device=dev)
+    logprobs, rewards, values = (torch.zeros(T, n, device=dev) for _ in range(3))
+    dones, valid = (torch.zeros(T, n, dtype=torch.bool, device=dev) for _ in range(2))
 
     updates = max(1, cfg.total_steps // (n * T))
     history, timer = [], dict(env=0.0, act=0.0, learn=0.0)
-    next_obs, next_done = agents.reset(cfg.seed), torch.zeros(n, dtype=torch.bool)
+    next_obs, next_done = agents.reset(cfg.seed), torch.zeros(n, dtype=torch.bool, device=dev)
     start = time.perf_counter()
     bar = _progress(updates * n * T, progress)
     for update in range(updates):
@@ -351,7 +357,7 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0):
             tick = time.perf_counter()
             next_value = policy(next_obs.float())[1]
             # GAE: dones[t] marks obs[t] as the first of a new episode (the previous one ended)
-            advantages, last = torch.zeros(T, n), torch.zeros(n)
+            advantages, last = torch.zeros(T, n, device=dev), torch.zeros(n, device=dev)
             for t in reversed(range(T)):
                 not_done = ~(next_done if t == T - 1 else dones[t + 1])
                 following = next_value if t == T - 1 else values[t + 1]
@@ -366,7 +372,7 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0):
         b_returns, b_values = returns.view(-1)[keep], values.view(-1)[keep]
         stats = []
         for epoch in range(cfg.update_epochs):
-            order = torch.randperm(len(keep))
+            order = torch.randperm(len(keep), device=dev)
             for i in order.split(cfg.minibatch_size):
                 head, value = policy(b_obs[i])
                 logprob, entropy = policy.distribution(head, b_actions[i])
@@ -441,8 +447,8 @@ def save(path, policy, cfg, history=()):
 
 def load(path):
     """(policy, cfg, history) from a checkpoint written by save()."""
-    ck = torch.load(path, weights_only=True)
-    cfg = Config(**ck["config"])
+    ck = torch.load(path, weights_only=True, map_location="cpu")
+    cfg = dataclasses.replace(Config(**ck["config"]), device="cpu")  # evaluation runs on the CPU
     env = make_env(cfg, num_envs=1)
     policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers,
                     action_mask(cfg, env.single_action_space))

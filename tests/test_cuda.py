@@ -155,3 +155,20 @@ def test_torch_reads_and_writes_the_buffers_in_place():
     assert (torch.as_tensor(env.actions, device="cuda") == 1).all()
     with pytest.raises(ValueError, match="outside"):
         env.step(torch.full((env.num_agents,), 3, device="cuda"))
+
+
+def cuda_torch():
+    try:
+        import torch
+        return gpu_available() and torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+@pytest.mark.skipif(not cuda_torch(), reason="no GPU (or no CUDA torch) here")
+def test_trainer_learns_squared_on_the_gpu():
+    from numbapuffer import train as T
+    cfg = T.config("squared", total_steps=150_000, device="cuda")
+    policy, history = T.train(cfg, progress=False)
+    trained = T.evaluate(policy.cpu(), T.make_env(T.config("squared"), num_envs=200), seed=5)
+    assert trained["episode_return"] > 0.95 and trained["episode_length"] < 7, trained
