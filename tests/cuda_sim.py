@@ -7,8 +7,9 @@ Run by tests/test_cuda.py in a fresh process, as
 ACTIONS.npz holds, per env id, the actions of every step (steps x agents) and `games`,
 `seed`. On odd steps the actions go in as a device array of int64 (cast on the "GPU"), on
 even steps as the numpy int32 array. OUT.npz gets, per env and buffer, every step's
-buffer, the final state's fields, the log, and whether out-of-range device actions were
-refused before any game moved.
+buffer, the final state's fields, the log, the observations and streams after resetting
+the even games with one seed each, and whether out-of-range device actions were refused
+before any game moved.
 """
 import json
 import sys
@@ -41,6 +42,10 @@ def main(actions_path, out_path):
         for f in state.dtype.names:
             out[f"{name}/state.{f}"] = np.asarray(state[f])
         out[f"{name}/log"] = np.array(json.dumps(env.log()))
+        env.reset(seed=[11 + i for i in range(games)], mask=np.arange(games) % 2 == 0)  # games 0, 2...
+        out[f"{name}/reset.observations"] = env.observations.copy_to_host()
+        out[f"{name}/reset.rng"] = env.state.copy_to_host()["rng"]
+        state = env.state.copy_to_host()
         bad = acts[0].astype(np.int64)
         bad[-1] = 99
         try:

@@ -71,6 +71,9 @@ def test_simulator_matches_cpu_kernels_step_for_step(tmp_path):
         log = cpu.log()
         assert json.loads(str(sim[f"{name}/log"])) == log, name
         ended += log.get("n", 0)
+        cpu.reset(seed=[11 + i for i in range(games)], mask=np.arange(games) % 2 == 0)
+        assert cpu.observations.tobytes() == sim[f"{name}/reset.observations"].tobytes(), f"{name}: reset(mask)"
+        assert cpu.state["rng"].tobytes() == sim[f"{name}/reset.rng"].tobytes(), f"{name}: reset(seed=list)"
         assert "outside" in str(sim[f"{name}/refused"]) and "no game was stepped" in str(sim[f"{name}/refused"]), \
             f"{name}: {sim[f'{name}/refused']}"
     assert ended > 0  # autoreset and the logs were exercised
