@@ -253,7 +253,7 @@ class Env:
         self.episodes = allocate(n, logs.log_dtype(game.log_fields, count=False))
         self.logs = allocate(n, logs.log_dtype(game.log_fields))
         self._all = np.ones(self.num_envs, np.bool_)
-        self._seed_games(self._all, _entropy() if seed is None else seed)
+        self._seed_games(self._all, entropy() if seed is None else seed)
         self.env_ids = np.arange(self.num_agents)
         self._infos = []
         self._lo, self._hi = action_bounds(space)
@@ -405,5 +405,6 @@ def _shown(env, method):
     return shown
 
 
-def _entropy():
+def entropy():
+    """A fresh random seed, for an env made with seed=None."""
     return int(np.random.SeedSequence().entropy) % 2**64

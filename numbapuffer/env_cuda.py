@@ -20,12 +20,32 @@ from gymnasium.vector.utils import batch_space
 from numbapuffer import kernels_cuda, logs
 from numbapuffer.buffers import BUFFERS, allocate, buffer_specs
 from numbapuffer.checks import action_bounds, check_count, check_mask, write_actions
-from numbapuffer.core import Env, _entropy, game_streams
+from numbapuffer.core import Env, entropy, game_streams
 from numbapuffer.records import records
 
 __all__ = ["CudaEnv"]
 
 SUM_THREADS = 32768  # partial sums per log field when reading logs (see kernels_cuda.sum_logs)
+
+
+def host_arrays(game, num_envs, params):
+    """What the kernels work on, as zeroed host arrays: `state`, `params`, the buffers
+    (BUFFERS), `episodes` (per agent, the running episode's log records) and `logs`."""
+    n = num_envs * game.agents
+    specs = buffer_specs(game.observation_space, game.action_space, n)
+    # The simulator (NUMBA_ENABLE_CUDASIM=1, with NUMBA_DISABLE_JIT=1) runs game code as
+    # Python, which reads records' fields as attributes (numbapuffer.records).
+    fields = records if numba.config.DISABLE_JIT else (lambda a: a)
+    return dict(state=fields(allocate(num_envs, game.state)), params=fields(params),
+                **{b: allocate(*specs[b]) for b in BUFFERS},
+                episodes=fields(allocate(n, logs.log_dtype(game.log_fields, count=False))),
+                logs=np.zeros((n, len(game.log_fields) + 1)))
+
+
+def kernel_args(arrays, running):
+    """The arrays the step and reset kernels take first, in order; `running` is the
+    episodes' memory as a 2-D float64 array (agents x log fields)."""
+    return (arrays["state"], arrays["params"], *(arrays[b] for b in BUFFERS), arrays["episodes"], running)
 
 
 class CudaEnv:
@@ -55,23 +75,17 @@ class CudaEnv:
         self.closed = False
         self._k = kernels_cuda.cuda_kernels(game)
 
-        specs = buffer_specs(game.observation_space, game.action_space, n)
+        host = host_arrays(game, self.num_envs, self.params)
+        host["state"]["rng"] = game_streams(entropy() if seed is None else seed, self.num_envs, self.game_offset,
+                                            f"{game.name}: ")
+        on_gpu = {k: cuda.to_device(v) for k, v in host.items()}
         for name in BUFFERS:
-            setattr(self, name, cuda.to_device(allocate(*specs[name])))
-        self._host_actions = allocate(*specs["actions"])
-        state = allocate(self.num_envs, game.state)
-        streams = game_streams(_entropy() if seed is None else seed, self.num_envs, self.game_offset,
-                               f"{game.name}: ")
-        state["rng"] = streams
-        # The simulator (NUMBA_ENABLE_CUDASIM=1, with NUMBA_DISABLE_JIT=1) runs game code as
-        # Python, which reads records' fields as attributes (numbapuffer.records).
-        fields = records if numba.config.DISABLE_JIT else (lambda a: a)
-        self.state = cuda.to_device(fields(state))
-        self._params = cuda.to_device(fields(self.params))
+            setattr(self, name, on_gpu[name])
+        self._host_actions = host["actions"]
+        self.state, self._params, self.episodes, self._logs = (on_gpu[k] for k in ("state", "params", "episodes",
+                                                                                      "logs"))
         f = len(game.log_fields)
-        self.episodes = cuda.to_device(fields(allocate(n, logs.log_dtype(game.log_fields, count=False))))
         self._running = self.episodes.view(np.float64).reshape(n, f)
-        self._logs = cuda.to_device(np.zeros((n, f + 1)))
         self._partial = cuda.device_array((min(n, SUM_THREADS), f + 1))
         self._all = cuda.to_device(np.ones(self.num_envs, np.bool_))
         self._no_streams = cuda.to_device(np.zeros(1, np.uint64))
@@ -86,8 +100,7 @@ class CudaEnv:
         self._casts = {}
         self._ready = False
 
-        self._buffers = (self.state, self._params, self.observations, self.actions, self.rewards, self.terminals,
-                         self.truncations, self.masks, self.episodes, self._running)
+        self._buffers = kernel_args(on_gpu, self._running)
         self._step_args = self._buffers + (self._logs, 0)
         self._step = kernels_cuda.configured(self._k.step, self.num_envs, self._step_args)
         self._sum = kernels_cuda.configured(self._k.sum_logs, self._partial.shape[0], (self._logs, self._partial))

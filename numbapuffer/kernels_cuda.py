@@ -222,12 +222,13 @@ def _function_at(path, line):
 def ptx(game, cc=(9, 0)):
     """PTX of `game`'s step and reset kernels for compute capability `cc`, compiled without
     a GPU (as CI does): {"step": ..., "reset": ...}."""
-    from numbapuffer.core import Env
+    from numbapuffer.env_cuda import host_arrays, kernel_args
     need_cuda()
-    env = Env(game, 1, seed=0)
     k = _make(kernels(game))
-    st = tuple(numba.typeof(x) for x in env._step_args[:11]) + (numba.int64,)
-    rs = tuple(numba.typeof(x) for x in env._buffers) + (numba.typeof(env._all), numba.uint64[::1], numba.boolean)
+    a = host_arrays(game, 1, game.make_params())
+    args = tuple(numba.typeof(x) for x in kernel_args(a, a["episodes"].view(np.float64).reshape(game.agents, -1)))
+    st = args + (numba.typeof(a["logs"]), numba.int64)
+    rs = args + (numba.boolean[::1], numba.uint64[::1], numba.boolean)
     with _given_device(cc), _fma_off(), _explained():
         return {name: cuda.compile_ptx(kernel.py_func, sig, cc=cc)[0]
                 for name, kernel, sig in (("step", k.step, st), ("reset", k.reset, rs))}
