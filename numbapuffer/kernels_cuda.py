@@ -32,6 +32,12 @@ import numpy as np
 
 from numbapuffer.kernels import kernels
 
+# numba-cuda 0.30 registers a CUDA version of np.row_stack when it first compiles, and
+# numpy 2.5 removed that alias: every compile then fails (seen on an H200 machine with
+# numpy 2.5.2). Give it back as what it always was.
+if not hasattr(np, "row_stack"):
+    np.row_stack = np.vstack
+
 try:  # a module global: the simulator swaps the `cuda` its kernels see for its own
     from numba import cuda
 except ImportError:  # pragma: no cover - numba without a CUDA target
@@ -171,8 +177,8 @@ def _explained():
 # ---------------------------------------------------------------------------------------
 def _explain(error):
     """Where in game code numba-cuda stopped, as 'function() (file:line)', and Numba's
-    reason. Numba's message names only the innermost Numba file; the statement being typed
-    is in the traceback: the innermost IR location that is game code."""
+    reason. The statement being typed is in the traceback (the innermost IR location in
+    game code); where Numba's message names only its own files, that is the only place."""
     here = ("kernels_cuda.py", "kernel_template.py")
     where = None
     tb = error.__traceback__
@@ -184,7 +190,11 @@ def _explain(error):
                     and not path.endswith(here) and "npf_" not in os.path.basename(path) and not _in_numba(path)):
                 where = (path, loc.line)
         tb = tb.tb_next
-    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(error)).splitlines()]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    if where is None:  # the message names it instead (innermost first)
+        where = next(((f, int(n)) for f, n in re.findall(r'File "([^"]+)", line (\d+)', text)
+                      if not f.endswith(here) and not _in_numba(f)), None)
+    lines = [line.strip() for line in text.splitlines()]
     why = next((line for line in lines if line and not line.startswith(("Failed in", "During:", "File "))),
                type(error).__name__)[:300]
     if where is None:
