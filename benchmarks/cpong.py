@@ -1,15 +1,28 @@
 """Builds benchmarks/pong.c with the system C compiler and drives it through ctypes."""
 import ctypes
+import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 
 import numpy as np
 
+from numbapuffer.cache import cache_dir
 from numbapuffer.core import seed_streams
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+SOURCE = os.path.join(HERE, "pong.c")
+FLAGS = ["-O3", "-march=native", "-fopenmp", "-shared", "-fPIC"]
+
+
+def library_path():
+    """Where the library of this pong.c lives: in numbapuffer's checked cache dir (a library
+    loaded from a shared-temp path that another user could plant would run their code)."""
+    with open(SOURCE, "rb") as f:
+        key = hashlib.sha256(f.read() + " ".join(FLAGS).encode()).hexdigest()[:16]
+    return os.path.join(cache_dir(), f"libpong-{key}.so")
 
 
 def build():
@@ -17,14 +30,11 @@ def build():
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         raise RuntimeError("no C compiler found (set CC)")
-    src = os.path.join(HERE, "pong.c")
-    out_dir = os.path.join(tempfile.gettempdir(), f"numbapuffer-cpong-{os.getuid()}")
-    os.makedirs(out_dir, exist_ok=True)
-    lib = os.path.join(out_dir, f"libpong-{int(os.path.getmtime(src))}.so")
+    lib = library_path()
     if not os.path.exists(lib):
-        subprocess.run([cc, "-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", src, "-o", lib + ".tmp", "-lm"],
-                       check=True)
-        os.replace(lib + ".tmp", lib)
+        tmp = f"{lib}.{os.getpid()}.tmp"
+        subprocess.run([cc, *FLAGS, SOURCE, "-o", tmp, "-lm"], check=True)
+        os.replace(tmp, lib)
     dll = ctypes.CDLL(lib)
     p, i = ctypes.c_void_p, ctypes.c_int
     dll.pong_make.restype = p

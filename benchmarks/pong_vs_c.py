@@ -1,7 +1,9 @@
 """Pong through numbapuffer's public env.step vs the hand-written C loop (benchmarks/pong.c).
 
 Same rules, same random streams, same pre-drawn random actions, 4096 games, 1 and 2
-threads, measured interleaved in one process; prints each median and the ratio.
+threads, measured interleaved in one process; prints each median and the ratio. Then the
+cost of debug mode: the same env made with debug=True (checked kernels, one thread) vs the
+fast serial kernel.
 
     python benchmarks/pong_vs_c.py [--num-envs 4096] [--rounds 7] [--seconds 0.5]
 """
@@ -50,8 +52,24 @@ def main():
     for t in threads:
         c, p = np.median(rates["c", t]), np.median(rates["npf", t])
         print(f"{t:>7} {c:>14,.0f} {p:>14,.0f} {p / c:>6.2f}")
+    debug_cost(n, acts, args)
     print(machine())
     cpong.close()
+
+
+def debug_cost(n, acts, args):
+    """debug=True's checked kernels vs the fast serial kernel, interleaved (both one thread)."""
+    fast, checked = npf.make("pong", num_envs=n, seed=0), npf.make("pong", num_envs=n, seed=0, debug=True)
+    fast.use_serial(True)
+    for env in (fast, checked):
+        env.reset(seed=0)
+        timed_steps(env.step, acts, 0.2)
+    rates = {"fast": [], "debug": []}
+    for _ in range(args.rounds):
+        rates["fast"].append(timed_steps(fast.step, acts, args.seconds) * n)
+        rates["debug"].append(timed_steps(checked.step, acts, args.seconds) * n)
+    f, d = np.median(rates["fast"]), np.median(rates["debug"])
+    print(f"debug=True, 1 thread: {d:,.0f} steps/s vs {f:,.0f} for the fast serial kernel: {f / d:.1f}x slower")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 from numbapuffer import envs, render, vector  # noqa: F401  (npf.render.record, npf.vector.make)
 from numbapuffer.check import check_env
 from numbapuffer.core import Env, Game, rand, rand_float, rand_int
+from numbapuffer.debug import GameStepError
+from numbapuffer.errors import GameCompileError
 from numbapuffer.gymnasium_env import NumbaVecEnv, register
 from numbapuffer.render import View
 
@@ -30,4 +32,4 @@ def make(env: str | Game, num_envs: int = 1, seed: int | None = None, buf=None, 
 register()  # numbapuffer/<Name>-v0 for gymnasium.make_vec
 
 __all__ = ["Env", "Game", "View", "NumbaVecEnv", "make", "list_envs", "check_env", "rand", "rand_float", "rand_int",
-           "vector"]
+           "vector", "GameCompileError", "GameStepError"]

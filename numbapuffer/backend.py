@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium.vector.utils import batch_space
 
 from numbapuffer import logs
-from numbapuffer.buffers import buffer_specs
+from numbapuffer.buffers import buffer_specs, check_memory
 from numbapuffer.checks import action_bounds, check_count, parse_seed, write_actions
 
 __all__ = ["Backend", "check_split", "split_seed"]
@@ -24,6 +24,8 @@ class Backend:
 
     def _setup(self, name, observation_space, action_space, agents, num_envs, batch_size, report_interval):
         """Set the spaces and counts; returns the specs of the buffers of every game."""
+        specs = buffer_specs(observation_space, action_space, num_envs * agents)
+        check_memory(name, specs)
         self.name = name
         self.num_envs = num_envs
         self.agents_per_game = agents
@@ -39,7 +41,7 @@ class Backend:
         self._lo, self._hi = action_bounds(action_space)
         self._env_ids = np.arange(self.num_agents)
         self.closed = False
-        return buffer_specs(observation_space, action_space, self.num_agents)
+        return specs
 
     def reset(self, seed=None):
         self.async_reset(seed)

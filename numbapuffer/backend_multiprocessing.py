@@ -3,7 +3,15 @@
 Each worker runs one native env of num_envs / num_workers games over its slice of buffers
 in one shared-memory block; game i keeps its random stream, so the same seed gives the same
 results as the native env. The parent checks actions, writes them into shared memory and
-tells the workers to step.
+tells the workers to step; each worker copies them once and steps on its copy, checked
+again (a caller writing `actions` meanwhile changes what is stepped, never makes a kernel
+read an unchecked value). The shared-memory segment is unlinked once every worker has
+mapped it, so no kill (even of the whole process group) can leave it behind.
+
+A change of the workers' state (a step or message sent and its worker marked busy, an
+answer read and its worker marked free) that an exception stops halfway, Ctrl-C included,
+leaves the workers out of step with the parent: the backend is then closed, and every
+later call raises a RuntimeError that says so.
 """
 import math
 import mmap
@@ -23,7 +31,7 @@ import numpy as np
 
 from numbapuffer import envs, logs
 from numbapuffer.backend import Backend, check_split, split_seed
-from numbapuffer.buffers import touch
+from numbapuffer.buffers import allocate, touch
 from numbapuffer.checks import check_count, is_int
 from numbapuffer.core import Env
 
@@ -102,6 +110,7 @@ class Multiprocessing(Backend):
         for w in range(num_workers):
             self._start(w, (ref, w * per, per, seed, params, self._shm.name, layout, size, self.threads_per_worker))
         self._drain()  # each worker answers once its env is built, with its Numba thread count
+        _unlink(self._shm)  # every worker has mapped it
         self._started = True
         self.timeout = float(timeout)
         self.worker_threads = list(self._replies)
@@ -124,10 +133,13 @@ class Multiprocessing(Backend):
         self._check_open()
         seeds = split_seed(seed, self.num_envs, self.num_workers)
         self._drain()
-        for w, s in enumerate(seeds):
-            self._send(w, ("reset", s))
-        self._in_flight = list(self._groups)
-        self._current = None
+        try:
+            for w, s in enumerate(seeds):
+                self._send(w, ("reset", s))
+            self._in_flight = list(self._groups)
+            self._current = None
+        except BaseException as e:
+            self._broken(e, "sending a reset")
 
     def send(self, actions):
         self._check_open()
@@ -136,11 +148,14 @@ class Multiprocessing(Backend):
             raise RuntimeError(f"{self.name}: send takes the actions of the batch the last recv returned; "
                                "call recv (or reset) first")
         self._write_actions(actions, self._rows(g))
-        for w in g:
-            self._send(w)
+        try:
+            for w in g:
+                self._send(w)
+            self._in_flight.append(g)
+            self._current = None
+        except BaseException as e:
+            self._broken(e, "sending a step")
         self._count_send()
-        self._in_flight.append(g)
-        self._current = None
 
     def recv(self):
         self._check_open()
@@ -151,8 +166,11 @@ class Multiprocessing(Backend):
         while True:
             for g in self._in_flight:
                 if not any(self._busy[w] for w in g):
-                    self._in_flight.remove(g)
-                    self._current = g
+                    try:
+                        self._in_flight.remove(g)
+                        self._current = g
+                    except BaseException as e:
+                        self._broken(e, "taking a batch")
                     return self._batch(self._rows(g))
             self._wait()
 
@@ -160,8 +178,11 @@ class Multiprocessing(Backend):
         """Means over every worker's episodes finished since the last call, plus "n"."""
         self._check_open()
         self._drain()  # a worker still stepping answers that first
-        for w in range(self.num_workers):
-            self._send(w, ("log", None))
+        try:
+            for w in range(self.num_workers):
+                self._send(w, ("log", None))
+        except BaseException as e:
+            self._broken(e, "asking for the logs")
         self._drain()
         replies, self._replies = self._replies, [None] * self.num_workers
         return logs.merge(replies)
@@ -182,7 +203,12 @@ class Multiprocessing(Backend):
             raise RuntimeError(f"{self.name}: this vector env is closed")
 
     def _send(self, w, message=None):
-        """A step to worker `w` (message None), or a message; it is then busy until it answers."""
+        """A step to worker `w` (message None), or a message; it is busy from now until it
+        answers (marked first: a worker marked busy that was sent nothing is a hang, one
+        sent a step and not marked takes an extra step; callers treat an exception here as
+        breaking the backend)."""
+        self._busy[w] = True
+        self._poll.register(self._fds[w], select.POLLIN)
         try:
             if message is None:
                 os.write(self._fds[w], _STEP)
@@ -190,8 +216,6 @@ class Multiprocessing(Backend):
                 _put(self._conns[w], message)
         except OSError:
             self._fail(self._died(w))
-        self._busy[w] = True
-        self._poll.register(self._fds[w], select.POLLIN)
 
     def _drain(self):
         while any(self._busy):
@@ -208,14 +232,17 @@ class Multiprocessing(Backend):
         for fd, _ in ready:
             w = self._fds.index(fd)
             try:
-                head = os.read(fd, 1)
-                message = pickle.loads(self._conns[w].recv_bytes()) if head == _MESSAGE else None
-            except (EOFError, OSError):
-                head = b""
-            if head not in (_OK, _MESSAGE):
-                self._fail(self._died(w))
-            self._poll.unregister(fd)
-            self._busy[w] = False
+                try:
+                    head = os.read(fd, 1)
+                    message = pickle.loads(self._conns[w].recv_bytes()) if head == _MESSAGE else None
+                except (EOFError, OSError):
+                    head = b""
+                if head not in (_OK, _MESSAGE):
+                    self._fail(self._died(w))
+                self._poll.unregister(fd)
+                self._busy[w] = False
+            except BaseException as e:
+                self._broken(e, f"reading the answer of worker {w}")
             if message is not None:
                 kind, value = message
                 if kind == "error":
@@ -242,11 +269,20 @@ class Multiprocessing(Backend):
                       "`if __name__ == \"__main__\":`)")
         return f"{self._worker_name(w)} died: {cause}"
 
-    def _fail(self, message):
+    def _broken(self, error, what):
+        """`error` stopped a change of the workers' state halfway: close, and make every
+        later call say why (unless a worker's failure, already said, was the cause)."""
+        if self._error is None:
+            self._fail(f"{self.name}: interrupted by {type(error).__name__} while {what}, which leaves the workers "
+                       "out of step; this vector env is closed: make a new one", raise_=False)
+        raise error
+
+    def _fail(self, message, raise_=True):
         """Stop everything and remember why: every later call raises the same error."""
         self._error = message
         self.close()
-        raise RuntimeError(message)
+        if raise_:
+            raise RuntimeError(message)
 
 
 def _layout(specs):
@@ -283,6 +319,10 @@ def _shutdown(procs, conns, shm):
             proc.join(2.0)
     for conn in conns:
         conn.close()
+    _unlink(shm)
+
+
+def _unlink(shm):
     try:
         shm.unlink()
     except FileNotFoundError:
@@ -308,11 +348,9 @@ def _worker(conn, ref, offset, games, seed, params, shm_name, layout, size, thre
     try:
         numba.set_num_threads(threads)
         game = getattr(__import__(ref[0], fromlist=[ref[1]]), ref[1]) if isinstance(ref, tuple) else envs.get(ref)
-        rows = slice(offset * game.agents, (offset + games) * game.agents)
-        buf = {k: touch(v[rows]) for k, v in _map(shm_name, layout, size).items()}  # pages touched here
-        env = Env(game, games, seed=seed, buf=buf, game_offset=offset, report_interval=0, **params)
+        env, actions = _worker_env(game, offset, games, seed, params, shm_name, layout, size)
         _put(conn, ("ready", numba.get_num_threads()))
-        _serve(conn, env)
+        _serve(conn, env, actions)
     except BaseException:
         try:
             _put(conn, ("error", traceback.format_exc()))
@@ -320,7 +358,25 @@ def _worker(conn, ref, offset, games, seed, params, shm_name, layout, size, thre
             pass
 
 
-def _serve(conn, env):
+def _worker_env(game, offset, games, seed, params, shm_name, layout, size):
+    """A worker's env over its slice of the shared buffers (pages touched here), except
+    actions: the env's own, a checked copy of the shared ones (see _step). Returns the env
+    and its slice of the shared actions."""
+    rows = slice(offset * game.agents, (offset + games) * game.agents)
+    buf = {k: touch(v[rows]) for k, v in _map(shm_name, layout, size).items()}
+    shared = buf["actions"]
+    buf["actions"] = allocate(shared.shape, shared.dtype)
+    return Env(game, games, seed=seed, buf=buf, game_offset=offset, report_interval=0, **params), shared
+
+
+def _step(env, shared):
+    """One step of the parent's actions, read from shared memory once into the env's own
+    buffer, which the env checks and the kernel reads."""
+    np.copyto(env.actions, shared)
+    env.step(env.actions)
+
+
+def _serve(conn, env, shared_actions):
     """Answer the parent's steps and messages until it says close or goes away."""
     fd = conn.fileno()
     while True:
@@ -329,7 +385,7 @@ def _serve(conn, env):
         except OSError:
             return
         if head == _STEP:
-            env.step(env.actions)
+            _step(env, shared_actions)
             os.write(fd, _OK)
             continue
         if head != _MESSAGE:  # end of file: the parent is gone

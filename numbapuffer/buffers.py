@@ -4,10 +4,12 @@ One row per agent: `observations` (the observation space's shape and dtype), `ac
 (int32 for Discrete and MultiDiscrete, float32 for Box), `rewards` (float32), and the bool
 flags `terminals`, `truncations` and `masks`.
 """
+import os
+
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["BUFFERS", "buffer_specs", "allocate", "touch", "adopt"]
+__all__ = ["BUFFERS", "buffer_specs", "allocate", "touch", "adopt", "check_memory", "available_memory"]
 
 BUFFERS = ("observations", "actions", "rewards", "terminals", "truncations", "masks")
 
@@ -23,6 +25,62 @@ def buffer_specs(observation_space, action_space, n):
         "truncations": ((n,), np.dtype(np.bool_)),
         "masks": ((n,), np.dtype(np.bool_)),
     }
+
+
+def check_memory(name, specs, records=0, buffers=True):
+    """Raise a MemoryError naming the figures when the buffers of `specs` (if `buffers`), the
+    batched spaces gymnasium makes over them, and `records` more bytes exceed the memory this
+    process can still get. Pages are touched at allocation (see touch): without this check
+    an env too big for a container's limit is killed by the kernel instead of raising."""
+    size = {k: int(np.prod(shape, dtype=object)) * dtype.itemsize for k, (shape, dtype) in specs.items()}
+    entries = {k: int(np.prod(specs[k][0], dtype=object)) for k in ("observations", "actions")}
+    # batch_space: a Box's low and high, or a MultiDiscrete's nvec and start (int64)
+    spaces_bytes = 2 * size["observations"] + 16 * entries["actions"]
+    need = (sum(size.values()) if buffers else 0) + spaces_bytes + int(records)
+    free = available_memory()
+    if free is not None and need > free:
+        raise MemoryError(f"{name}: needs about {need:,} bytes ({_mib(need)}) of memory, more than the "
+                          f"{free:,} bytes ({_mib(free)}) available; use fewer games")
+
+
+def _mib(n):
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+
+
+PROC, CGROUP = "/proc", "/sys/fs/cgroup"
+
+
+def available_memory():
+    """Bytes this process can still get, or None if unknown: the smaller of the system's
+    MemAvailable and the room left under the memory limit of its cgroup and of each cgroup
+    above it (v2: memory.max - memory.current; v1: limit_in_bytes - usage_in_bytes)."""
+    free = [int(line.split()[1]) * 1024 for line in _lines(f"{PROC}/meminfo") if line.startswith("MemAvailable:")]
+    for entry in _lines(f"{PROC}/self/cgroup"):
+        _, controllers, path = entry.split(":", 2)
+        if controllers == "":
+            base, limit, used = CGROUP, "memory.max", "memory.current"
+        elif "memory" in controllers.split(","):
+            base, limit, used = f"{CGROUP}/memory", "memory.limit_in_bytes", "memory.usage_in_bytes"
+        else:
+            continue
+        parts = [p for p in path.split("/") if p]
+        for depth in range(len(parts), -1, -1):  # a namespaced mount has only the root: it is looked at too
+            try:
+                top = _lines(os.path.join(base, *parts[:depth], limit))[0].strip()
+                now = int(_lines(os.path.join(base, *parts[:depth], used))[0])
+            except (IndexError, ValueError):
+                continue
+            if top.isdigit():
+                free.append(max(int(top) - now, 0))
+    return min(free) if free else None
+
+
+def _lines(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except OSError:
+        return []
 
 
 def touch(a):

@@ -5,7 +5,17 @@ into uint8 wraps, an observation entry nobody writes keeps stale memory, np.rand
 kernel draws from per-thread state, an exception inside a parallel kernel vanishes. Each
 check below turns one of these into a sentence that names the game, the buffer, the agent,
 the step and the value.
+
+First the game plays in debug mode (numbapuffer.debug), in a child process where the platform
+forks: an index out of range, a neighbour's rows, a params write or a non-finite observation
+comes back as a problem naming the line, and a game that aborts the process takes down the
+child, not the caller. The other checks run only when that play found nothing.
 """
+import os
+import select
+import signal
+import time
+
 import numba
 import numpy as np
 from gymnasium import spaces
@@ -14,6 +24,7 @@ from numpy.lib.recfunctions import repack_fields
 
 from numbapuffer import envs
 from numbapuffer.core import Env, Game, ended_games
+from numbapuffer.debug import GameStepError
 
 
 class Problems(list):
@@ -23,17 +34,21 @@ class Problems(list):
         return "no problems found" if not self else "\n".join(f"- {p}" for p in self)
 
 
-def check_env(env: str | Game | Env, num_envs: int = 64, steps: int = 1000, seed: int = 0) -> "Problems":
+def check_env(env: str | Game | Env, num_envs: int = 64, steps: int = 1000, seed: int = 0, debug: bool = True,
+              timeout: float = 600.0) -> "Problems":
     """Run `env` (an env id, a Game or an Env; an Env's params are kept) through the checks and
-    return the Problems found: declaration, buffers, observations written and inside the
-    space (and representable in its dtype), finite rewards, episodes finishing and logged,
-    autoreset restarting a game as a fresh one, same results for the same seed, with the
-    serial and parallel kernels, and on 1 and several threads, and bad actions rejected.
-    Fresh envs of `num_envs` games are made; the given env is not touched."""
+    return the Problems found: memory mistakes found in debug mode (debug=True; in a child
+    process that must finish within `timeout` seconds), declaration, buffers, observations
+    written and inside the space (and representable in its dtype), finite rewards, episodes
+    finishing and logged, autoreset restarting a game as a fresh one, same results for the
+    same seed, with the serial and parallel kernels, and on 1 and several threads, and bad
+    actions rejected. Fresh envs of `num_envs` games are made; the given env is not touched."""
     game, params = _game_and_params(env)
     checker = _Checker(game, params, num_envs, steps, seed)
-    for check in (checker.declaration, checker.determinism, checker.random_play, checker.writes_every_observation,
-                  checker.integer_observations, checker.autoreset, checker.bad_actions):
+    checker.timeout = timeout
+    for check in ((checker.checked_play,) if debug else ()) + (
+            checker.declaration, checker.determinism, checker.random_play, checker.writes_every_observation,
+            checker.integer_observations, checker.autoreset, checker.bad_actions):
         if checker.broken:
             break
         if checker.nondeterministic and check in (checker.writes_every_observation, checker.autoreset):
@@ -91,27 +106,54 @@ class _Checker:
             self.broken = True
             return self.problem(f"step raised {type(e).__name__}: {e}")
 
+    def play(self, env):
+        """Reset `env` and step it with the random actions: `steps` steps, and on (up to 20
+        times as many) until an episode ended, as long games (Pong) need. Yields (t, step's results)."""
+        yield -1, env.reset(seed=self.seed)
+        t, ended = 0, False
+        while (t < self.steps or not ended) and t < 20 * self.steps:
+            out = env.step(self.actions[t % len(self.actions)])
+            ended = ended or bool((out[2] | out[3]).any())
+            yield t, out
+            t += 1
+
+    def checked_play(self):
+        """The play of random_play in debug mode, in a child process: memory mistakes with the line."""
+        try:
+            env = self.make(debug=True)
+        except Exception as e:  # a compile error: short, with the line (errors.py)
+            self.broken = True
+            return self.problem(f"the game does not compile: {e}")
+
+        def play():
+            try:
+                for _ in self.play(env):
+                    pass
+            except GameStepError as e:  # without the game's name (problem() adds it) and the last line
+                return str(e).split(": ", 1)[1].rsplit("\n", 1)[0]
+        found = _in_child(play, self.timeout)
+        if found:
+            self.broken = True
+            self.problem(found)
+
     def random_play(self):
         """Observations inside the space, finite rewards, and log() == the episodes seen."""
         env = self.make()
         space = self.game.observation_space
         low, high = space.low.astype(space.dtype), space.high.astype(space.dtype)
-        obs, _ = env.reset(seed=self.seed)
-        self.inside(obs, low, high, "after reset")
         returns, lengths = np.zeros(env.num_agents), np.zeros(env.num_agents)
         seen_returns, seen_lengths = [], []
-        t = 0
-        while t < self.steps or not seen_lengths:  # long games (Pong) need more steps to end one
-            if t == 20 * self.steps:
-                break
-            obs, rew, term, trunc, _ = env.step(self.actions[t % len(self.actions)])
-            t += 1
-            if not self.inside(obs, low, high, f"at step {t - 1}"):
+        for t, out in self.play(env):
+            if t < 0:
+                self.inside(out[0], low, high, "after reset")
+                continue
+            obs, rew, term, trunc, _ = out
+            if not self.inside(obs, low, high, f"at step {t}"):
                 return
             bad = ~np.isfinite(rew)
             if bad.any():
                 k = np.flatnonzero(bad)[0]
-                return self.problem(f"reward of agent {k} is {rew[k]} at step {t - 1}: rewards must be finite")
+                return self.problem(f"reward of agent {k} is {rew[k]} at step {t}: rewards must be finite")
             returns += rew
             lengths += 1
             done = term | trunc
@@ -120,7 +162,7 @@ class _Checker:
             returns[done] = lengths[done] = 0
         log = env.log()
         if not seen_lengths:
-            self.problem(f"no episode finished in {t} random steps of {self.n} games: do games end "
+            self.problem(f"no episode finished in {t + 1} random steps of {self.n} games: do games end "
                          "(terminals or truncations)?")
             return
         expected = {"episode_return": np.mean(seen_returns), "episode_length": np.mean(seen_lengths)}
@@ -290,3 +332,41 @@ def _bytes(x):
     undefined, is left out."""
     x = np.ascontiguousarray(x)
     return (repack_fields(x) if x.dtype.names else x).tobytes()
+
+
+def _in_child(fn, timeout):
+    """fn(), which returns a problem's text or None, run in a forked child process where the
+    platform forks: an abort or a crash there becomes a problem's text, not the caller's end.
+    (The child runs serial kernels only: OpenMP does not survive a fork.)"""
+    if not hasattr(os, "fork"):
+        return fn()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave without running the parent's cleanup
+        try:
+            os.close(r)
+            os.write(w, (fn() or "").encode())
+        except BaseException as e:
+            os.write(w, f"{type(e).__name__}: {e}".encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    out, deadline = [], time.monotonic() + timeout
+    try:
+        while True:
+            if not select.select([r], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return f"debug-mode play did not finish within {timeout:g} s: does some step never return?"
+            data = os.read(r, 1 << 16)
+            if not data:
+                break
+            out.append(data)
+    finally:
+        os.close(r)
+    status = os.waitpid(pid, 0)[1]
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        return (f"the game crashed the process ({name}) while playing in debug mode (run it with "
+                "numbapuffer.make(..., debug=True) in a separate process to see where)")
+    return b"".join(out).decode() or None

@@ -8,7 +8,8 @@ import math
 
 import numpy as np
 from gymnasium import spaces
-from numba import njit
+
+from numbapuffer.cache import njit_cached
 
 __all__ = ["is_int", "check_count", "parse_seed", "check_mask", "action_bounds", "write_actions", "param_dtype",
            "check_param"]
@@ -100,7 +101,7 @@ def write_actions(name, space, lo, hi, actions, out):
         np.copyto(out, a, casting="unsafe")
 
 
-@njit(cache=True)
+@njit_cached
 def first_outside(a, lo, hi):
     """Flat index of the first value of `a` (agents x values) outside [lo[c], hi[c]], or -1.
     Branch-free first pass: about 1 us for 4096 Discrete actions."""
@@ -117,7 +118,7 @@ def first_outside(a, lo, hi):
     return -1
 
 
-@njit(cache=True)
+@njit_cached
 def copy_discrete(a, out, lo, hi):
     """One value per agent (Discrete): copy `a` into `out` if all lie in [lo, hi], else
     return the index of the first that does not (out untouched). One compiled call does
@@ -134,7 +135,7 @@ def copy_discrete(a, out, lo, hi):
     return -1
 
 
-@njit(cache=True)
+@njit_cached
 def first_nan(a):
     """Flat index of the first NaN in `a` (agents x values), or -1."""
     n, k = a.shape

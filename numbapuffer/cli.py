@@ -208,13 +208,14 @@ def evaluate(args):
 
 
 def _load_policy(command, module, path, env):
-    """(policy, config) of the checkpoint at `path`, which must have been trained on `env`."""
+    """(policy, config) of the checkpoint at `path`, which must have been trained on `env`
+    (checked, with everything else in it, before anything is imported or built)."""
     try:
-        policy, cfg, _ = module.load(path)
+        policy, cfg, _ = module.load(path, env=env)
     except FileNotFoundError:
         sys.exit(f"numbapuffer {command}: no checkpoint at {path}")
-    if cfg.env != env:
-        sys.exit(f"numbapuffer {command}: {path} was trained on {cfg.env!r}, not {env!r}")
+    except ValueError as e:
+        sys.exit(f"numbapuffer {command}: {e}")
     return policy, cfg
 
 

@@ -32,8 +32,9 @@ from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 from numba import njit
 
+from numbapuffer import debug as checked_mode
 from numbapuffer import logs, render, threads
-from numbapuffer.buffers import BUFFERS, adopt, allocate, buffer_specs
+from numbapuffer.buffers import BUFFERS, adopt, allocate, buffer_specs, check_memory
 from numbapuffer.checks import (
     action_bounds,
     check_count,
@@ -44,6 +45,7 @@ from numbapuffer.checks import (
     parse_seed,
     write_actions,
 )
+from numbapuffer.errors import compile_error, debug_requested
 from numbapuffer.kernels import kernels
 from numbapuffer.records import records
 from numbapuffer.render import View
@@ -213,18 +215,25 @@ class Env:
     after it restarts the game instead of stepping it, with reward 0, as gymnasium's
     NEXT_STEP), or "disabled" (finished games stay ended, not stepped, reward 0, until
     `reset(mask=...)`).
+    debug: step with the checked kernels (see numbapuffer.debug), which turn an index out of
+    range, a neighbour's rows, a params write or a non-finite observation or reward into a
+    GameStepError naming the game, the step and the line. Default: NUMBAPUFFER_DEBUG set.
     """
 
     def __init__(self, game: Game, num_envs: int = 1, seed: int | None = None, buf=None,
                  render_mode: str | None = None, report_interval: int = 128, game_offset: int = 0,
-                 autoreset: str = "same_step", **params):
-        check_count(num_envs, "num_envs", f"{game.name}: ")
+                 autoreset: str = "same_step", debug: bool | None = None, **params):
+        num_envs = check_count(num_envs, "num_envs", f"{game.name}: ")
         if render_mode is not None and render_mode not in game.render_modes:
             offered = ", ".join(repr(m) for m in (None,) + game.render_modes)
             why = "" if game.render_modes else " (the game declares no view: Game(..., view=View(...)))"
             raise ValueError(f"{game.name}: render_mode must be one of {offered}{why}, got {render_mode!r}")
         if autoreset not in AUTORESET:
             raise ValueError(f"{game.name}: autoreset must be one of {', '.join(AUTORESET)}, got {autoreset!r}")
+        specs = buffer_specs(game.observation_space, game.action_space, num_envs * game.agents)
+        f = len(game.log_fields)
+        check_memory(game.name, specs, num_envs * game.state.itemsize + num_envs * game.agents * (2 * f + 1) * 8,
+                     buffers=buf is None)
         self.game = game
         self.params = game.make_params(**params)
         self.num_envs = int(num_envs)
@@ -240,10 +249,10 @@ class Env:
         self.reports = logs.Reports(report_interval)
         self.autoreset = autoreset
         self.game_offset = int(game_offset)
-        self._kernels = kernels(game)
+        self.debug = debug_requested() if debug is None else bool(debug)
+        self._kernels = kernels(game, checked=self.debug)
 
         n, space = self.num_agents, game.action_space
-        specs = buffer_specs(game.observation_space, space, n)
         arrays = {k: allocate(*spec) for k, spec in specs.items()} if buf is None else adopt(game.name, buf, specs)
         for name in BUFFERS:
             setattr(self, name, arrays[name])
@@ -267,8 +276,10 @@ class Env:
     def use_serial(self, serial: bool | None = True):
         """Step with the serial kernel (True), the parallel one (False), or whichever is
         faster on this machine right now (None, the default from SERIAL_BELOW games on: the
-        env times its steps and re-measures as the load changes; see threads.Pacer)."""
+        env times its steps and re-measures as the load changes; see threads.Pacer). A debug
+        env always steps with its serial, checked kernels."""
         k = self._kernels
+        serial = True if self.debug else serial
         fields = records if numba.config.DISABLE_JIT else (lambda a: a)
         n, f = self.num_agents, len(self.game.log_fields)
         self._buffers = (fields(self.state), fields(self.params), self.observations, self.actions, self.rewards,
@@ -283,16 +294,29 @@ class Env:
         # The step kernels' arguments keep their types for the env's life: their compiled
         # entry points, called directly, skip Numba's matching of argument types (0.7 us a step).
         kinds = (True, False) if serial is None else (serial,)
-        self._steps = tuple(self._entry(k.step_serial if kind else k.step_parallel) for kind in kinds)
-        self._resets = tuple(k.reset_serial if kind else k.reset_parallel for kind in kinds)
+        reset_args = self._buffers + (self._all, self._chunks)
+        self._steps = tuple(self._entry(k.step_serial, self._step_args) if kind
+                            else threads.guarded(self._entry(k.step_parallel, self._step_args)) for kind in kinds)
+        self._resets = tuple(self._entry(k.reset_serial, reset_args) if kind
+                             else threads.guarded(self._entry(k.reset_parallel, reset_args)) for kind in kinds)
         self._step_kernel = k.step_serial if serial else k.step_parallel
         self._pacer = threads.Pacer() if serial is None else None
+        if self.debug:
+            check = checked_mode.Checked(self, k)
+            self._steps, self._resets = (check.wrap(self._steps[0], "step"),), (check.wrap(self._resets[0], "reset"),)
         self._step = self._steps[0]
 
-    def _entry(self, kernel):
+    def _entry(self, kernel, args):
+        """The compiled entry point of `kernel` for `args`; a game that does not compile raises
+        a short GameCompileError naming the line (errors.py)."""
         if numba.config.DISABLE_JIT:
             return kernel
-        return kernel.compile(tuple(numba.typeof(x) for x in self._step_args))
+        try:
+            return kernel.compile(tuple(numba.typeof(x) for x in args))
+        except Exception as e:  # Numba's report of the game's mistake
+            if debug_requested():
+                raise compile_error(self.game, e) from e
+            raise compile_error(self.game, e) from None
 
     def reset(self, seed: int | list[int] | None = None, mask: np.ndarray | None = None):
         """Reset games (all, or where `mask` is true) and return (observations, infos).

@@ -4,7 +4,9 @@ numbapuffer.kernels writes a copy of this file for each game (module npf_<game>_
 in the kernel cache), with the block between the GAME markers replaced by imports of that
 game's `reset` and `step` and its agent count. Numba then inlines the game's functions
 into these kernels and caches the compiled result beside the copy. As it stands, this file
-is a valid module for a stand-in game that does nothing.
+is a valid module for a stand-in game that does nothing. In debug mode (CHECKED) the game's
+functions are bounds-checked copies, and each game is stepped on views of its own agents'
+rows alone, so an index past them (a neighbour's row, or past the buffer) raises IndexError.
 
 Arguments of the kernels: `state` (one record per game), `params` (one record), the six
 buffers, `episodes` (per agent, the running episode's log fields as records, which game
@@ -20,6 +22,7 @@ from numba import njit, prange
 A = 1
 F = 2  # log fields: episode_return, episode_length and the game's own (constants let LLVM unroll)
 CACHE = False
+CHECKED = False  # debug mode: bounds checks, and each game sees only its own agents' rows
 
 
 def _reset(s, p, buf, a):
@@ -92,26 +95,38 @@ def reset_game(i, state, params, buf, running):
     game_reset(state[i], params[0], buf, a0)
 
 
-@njit(_nrt=False)
+@njit(_nrt=False, boundscheck=CHECKED)
 def step_all(state, params, buf, running, logs, autoreset):
     for i in range(state.shape[0]):
-        step_game(i, state, params, buf, running, logs, autoreset)
+        if CHECKED:
+            step_game(0, state[i:i + 1], params, rows(buf, i * A, i * A + A), running[i * A:i * A + A],
+                      logs[i * A:i * A + A], autoreset)
+        else:
+            step_game(i, state, params, buf, running, logs, autoreset)
 
 
-@njit(_nrt=False)
+@njit(_nrt=False, boundscheck=CHECKED)
 def reset_all(state, params, buf, running, which):
     for i in range(state.shape[0]):
         if which[i]:
-            reset_game(i, state, params, buf, running)
+            if CHECKED:
+                reset_game(0, state[i:i + 1], params, rows(buf, i * A, i * A + A), running[i * A:i * A + A])
+            else:
+                reset_game(i, state, params, buf, running)
+
+
+@njit(inline="always")
+def rows(buf, lo, hi):
+    return Buffers(buf.observations[lo:hi], buf.actions[lo:hi], buf.rewards[lo:hi], buf.terminals[lo:hi],
+                   buf.truncations[lo:hi], buf.masks[lo:hi], buf.episode[lo:hi])
 
 
 @njit(_nrt=False)
 def chunk(c, chunks, state, observations, actions, rewards, terminals, truncations, masks, episodes):
     lo = c * state.shape[0] // chunks
     hi = (c + 1) * state.shape[0] // chunks
-    return lo, hi, Buffers(observations[lo * A:hi * A], actions[lo * A:hi * A], rewards[lo * A:hi * A],
-                           terminals[lo * A:hi * A], truncations[lo * A:hi * A], masks[lo * A:hi * A],
-                           episodes[lo * A:hi * A])
+    return lo, hi, rows(Buffers(observations, actions, rewards, terminals, truncations, masks, episodes),
+                        lo * A, hi * A)
 
 
 # The parallel kernels split the games into `chunks` slices (one per thread) and run the
@@ -128,7 +143,7 @@ def step_parallel(state, params, observations, actions, rewards, terminals, trun
         step_all(state[lo:hi], params, buf, running[lo * A:hi * A], logs[lo * A:hi * A], autoreset)
 
 
-@njit(cache=CACHE, _nrt=False)
+@njit(cache=CACHE, _nrt=False, boundscheck=CHECKED)
 def step_serial(state, params, observations, actions, rewards, terminals, truncations, masks, episodes, running,
                 logs, chunks, autoreset):
     step_all(state, params, Buffers(observations, actions, rewards, terminals, truncations, masks, episodes),
@@ -143,7 +158,7 @@ def reset_parallel(state, params, observations, actions, rewards, terminals, tru
         reset_all(state[lo:hi], params, buf, running[lo * A:hi * A], which[lo:hi])
 
 
-@njit(cache=CACHE, _nrt=False)
+@njit(cache=CACHE, _nrt=False, boundscheck=CHECKED)
 def reset_serial(state, params, observations, actions, rewards, terminals, truncations, masks, episodes, running,
                  which, chunks):
     reset_all(state, params, Buffers(observations, actions, rewards, terminals, truncations, masks, episodes),

@@ -14,13 +14,20 @@ step, and two such envs side by side fell from 61M to 0.5M steps/s each. Two cau
   times the kernel in use, tries the other one now and then, and steps with whichever was
   faster: the serial kernel when the other core is taken, the parallel one when it is free.
   Both kernels give bit-identical results, so switching never changes a game.
+
+Numba's workqueue layer (its fallback where neither OpenMP nor TBB loads) aborts the whole
+process when two Python threads launch parallel kernels at once. Under it, `guarded` makes
+the parallel kernels take turns.
 """
 import os
+import threading
 import time
 
 import numba
 
-__all__ = ["launch", "Pacer"]
+__all__ = ["launch", "guarded", "Pacer"]
+
+_turns = threading.Lock()  # held by the thread running a parallel kernel, under workqueue
 
 # Spin iterations of an idle OpenMP thread before it sleeps. Measured on 2 cores, Pong 4096
 # games: 1000 kept one process's speed (224M vs 194M steps/s with libgomp's default) and
@@ -42,6 +49,22 @@ def launch():
     finally:
         if not user_set:
             del os.environ["GOMP_SPINCOUNT"]
+
+
+def guarded(kernel):
+    """`kernel` (a parallel one), or under the workqueue threading layer the same kernel
+    called under one lock per process. Call after launch()."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel layer started
+        return kernel
+    if layer != "workqueue":
+        return kernel
+
+    def in_turn(*args):
+        with _turns:
+            return kernel(*args)
+    return in_turn
 
 
 class Pacer:

@@ -38,7 +38,7 @@ from torch import nn
 from tqdm import tqdm
 
 import numbapuffer as npf
-from numbapuffer import logs
+from numbapuffer import checkpoint, logs
 from numbapuffer.train_cuda import CudaAgents
 
 
@@ -76,8 +76,7 @@ class Config:
                               "action (1 legal); the policy never picks an illegal move. A numbapuffer game "
                               "that declares its mask (Game(action_mask=...)) sets it")
     threads: int = doc(1, "torch threads; on 2 busy cores a second one, spin-waiting, ran 20-200x slower")
-    device: str = doc("cpu", "where games, rollouts and the policy live: cpu, or cuda (numbapuffer envs; "
-                             "train_cuda.py)")
+    device: str = doc("cpu", "where games, rollouts and the policy live: cpu, or cuda (numbapuffer envs only)")
 
 
 # Per-env defaults: what differs from Config's defaults. Keys are numbapuffer env ids; a
@@ -442,19 +441,26 @@ def _summary(record):
 def save(path, policy, cfg, history=()):
     """A checkpoint: the policy's weights, the Config (env id, env params, hyperparameters)
     and the training history."""
-    torch.save(dict(policy=policy.state_dict(), config=dataclasses.asdict(cfg), history=list(history)), path)
+    weights = {k: v.cpu() for k, v in policy.state_dict().items()}  # a GPU run's checkpoint loads anywhere
+    torch.save(dict(policy=weights, config=dataclasses.asdict(cfg), history=list(history)), path)
 
 
-def load(path):
-    """(policy, cfg, history) from a checkpoint written by save()."""
-    ck = torch.load(path, weights_only=True, map_location="cpu")
-    cfg = dataclasses.replace(Config(**ck["config"]), device="cpu")  # evaluation runs on the CPU
+def load(path, env=None):
+    """(policy, cfg, history) from a checkpoint written by save(), of `env` if given. The
+    checkpoint is checked before anything is built (numbapuffer/checkpoint.py): a ValueError
+    names what is wrong."""
+    config, weights, history = checkpoint.read(path, Config, env)
+    cfg = dataclasses.replace(Config(**config), device="cpu")  # evaluation runs on the CPU
     env = make_env(cfg, num_envs=1)
     policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers,
                     action_mask(cfg, env.single_action_space))
     env.close()
-    policy.load_state_dict(ck["policy"])
-    return policy, cfg, ck["history"]
+    try:
+        policy.load_state_dict(weights)
+    except Exception as e:  # wrong names, shapes or types
+        raise ValueError(f"{path}: the weights do not fit the policy of {cfg.env} "
+                         f"({str(e).splitlines()[0][:120]})") from None
+    return policy, cfg, history
 
 
 def evaluate(policy, env, greedy=False, seed=0, max_steps=100_000):

@@ -296,7 +296,7 @@ def test_close_stops_every_worker_and_unlinks_shared_memory(no_leaks):
     vec.reset(seed=0)
     obs = vec.step(np.zeros(8, np.int32))[0]
     pids, name = [p.pid for p in vec._procs], vec._shm.name
-    assert os.path.exists(f"/dev/shm/{name}") and all(alive(p) for p in pids)
+    assert all(alive(p) for p in pids)  # (the segment was unlinked once they had mapped it)
     vec.close()
     vec.close()  # twice is fine
     assert not any(alive(p) for p in pids) and not os.path.exists(f"/dev/shm/{name}")
