@@ -20,11 +20,11 @@ import numba
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
-from numpy.lib.recfunctions import repack_fields
 
 from numbapuffer import envs
 from numbapuffer.core import Env, Game, ended_games
 from numbapuffer.debug import GameStepError
+from numbapuffer.records import value_bytes
 
 
 class Problems(list):
@@ -324,14 +324,7 @@ class _Checker:
 
 def _same(x, y):
     """Bit-identical (NaN equals NaN, -0.0 differs from 0.0): what determinism promises."""
-    return x.shape == y.shape and x.dtype == y.dtype and _bytes(x) == _bytes(y)
-
-
-def _bytes(x):
-    """The bytes of `x`'s values: an aligned record's padding, which numpy's copies leave
-    undefined, is left out."""
-    x = np.ascontiguousarray(x)
-    return (repack_fields(x) if x.dtype.names else x).tobytes()
+    return x.shape == y.shape and x.dtype == y.dtype and value_bytes(x) == value_bytes(y)
 
 
 def _in_child(fn, timeout):

@@ -16,9 +16,9 @@ import sys
 
 import numpy as np
 from numba import cuda
-from numpy.lib.recfunctions import repack_fields
 
 import numbapuffer as npf
+from numbapuffer.records import value_bytes
 
 BUFFERS = ("observations", "rewards", "terminals", "truncations", "masks")
 
@@ -52,7 +52,7 @@ def main(actions_path, out_path):
             env.step(cuda.to_device(bad))
             refused = "accepted"
         except ValueError as e:
-            same = repack_fields(env.state.copy_to_host()).tobytes() == repack_fields(state).tobytes()
+            same = value_bytes(env.state.copy_to_host()) == value_bytes(state)
             refused = str(e) if same else "refused, but the state changed"
         out[f"{name}/refused"] = np.array(refused)
     np.savez(out_path, **out)
