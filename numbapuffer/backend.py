@@ -12,9 +12,9 @@ from gymnasium.vector.utils import batch_space
 
 from numbapuffer import logs
 from numbapuffer.buffers import buffer_specs, check_memory
-from numbapuffer.checks import action_bounds, check_count, parse_seed, write_actions
+from numbapuffer.checks import action_bounds, check_count, is_int, parse_seed, write_actions
 
-__all__ = ["Backend", "check_split", "split_seed"]
+__all__ = ["Backend", "Workers", "check_split", "split_seed", "batch_groups"]
 
 
 class Backend:
@@ -70,6 +70,11 @@ class Backend:
         return (self.observations[rows], self.rewards[rows], self.terminals[rows], self.truncations[rows],
                 infos, self._env_ids[rows], self.masks[rows])
 
+    def __reduce__(self):
+        raise TypeError(f"a {type(self).__name__.lower()} vector env owns processes and cannot be pickled or copied: "
+                        f"send what makes it (npf.vector.make's arguments), or pickle a native env "
+                        f"(npf.make), whose games continue where they were")
+
     def __enter__(self):
         return self
 
@@ -80,6 +85,38 @@ class Backend:
         return f"{type(self).__name__}({self.name!r}, num_envs={self.num_envs})"
 
 
+class Workers(Backend):
+    """What the backends of worker processes share: workers of `_per` games each, in groups
+    of a batch (`_groups`); send takes the actions of the group recv returned (`_current`);
+    after a failure (`_error`) every call raises it again."""
+
+    def _rows(self, group):
+        """The agent rows of the games of the workers in `group`."""
+        A = self.agents_per_game
+        return slice(group[0] * self._per * A, (group[-1] + 1) * self._per * A)
+
+    def _check_open(self):
+        if self._error is not None:
+            raise RuntimeError(self._error)
+        if self.closed:
+            raise RuntimeError(f"{self.name}: this vector env is closed")
+
+    def _to_send(self):
+        """The group whose actions send takes: the one the last recv returned."""
+        self._check_open()
+        if self._current is None:
+            raise RuntimeError(f"{self.name}: send takes the actions of the batch the last recv returned; "
+                               "call recv (or reset) first")
+        return self._current
+
+    def _check_recv(self):
+        self._check_open()
+        if self._current is not None:
+            raise RuntimeError(f"{self.name}: send the actions of the batch the last recv returned first")
+        if not self._in_flight:
+            raise RuntimeError(f"{self.name}: recv needs an async_reset or send first")
+
+
 def check_split(num_envs, num_workers):
     """num_envs and num_workers checked, and the games split evenly between the workers."""
     check_count(num_envs, "num_envs")
@@ -87,6 +124,18 @@ def check_split(num_envs, num_workers):
     if num_envs % num_workers:
         raise ValueError(f"num_envs ({num_envs}) must be a multiple of num_workers ({num_workers})")
     return int(num_workers)
+
+
+def batch_groups(num_envs, num_workers, batch_size):
+    """The workers of each batch of `batch_size` games (None: all of them), checked: a batch
+    is whole workers' games and the batches divide num_envs (EnvPool-style async recv)."""
+    per = num_envs // num_workers
+    batch = num_envs if batch_size is None else batch_size
+    if not is_int(batch) or batch < 1 or batch % per or num_envs % batch:
+        raise ValueError(f"batch_size ({batch_size!r}) must divide num_envs ({num_envs}) and be a multiple "
+                         f"of the games per worker ({per})")
+    group = batch // per
+    return [list(range(g, g + group)) for g in range(0, num_workers, group)]
 
 
 def split_seed(seed, num_envs, parts):

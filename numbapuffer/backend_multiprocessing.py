@@ -29,8 +29,8 @@ from multiprocessing import shared_memory
 import numba
 import numpy as np
 
-from numbapuffer import envs, logs
-from numbapuffer.backend import Backend, check_split, split_seed
+from numbapuffer import envs, logs, pickling
+from numbapuffer.backend import Workers, batch_groups, check_split, split_seed
 from numbapuffer.buffers import allocate, touch
 from numbapuffer.checks import check_count, is_int
 from numbapuffer.core import Env
@@ -51,7 +51,7 @@ def _put(conn, message):
     conn.send_bytes(pickle.dumps(message))
 
 
-class Multiprocessing(Backend):
+class Multiprocessing(Workers):
     """`num_workers` processes, each running one native env of num_envs / num_workers games
     over its slice of buffers in shared memory (game i keeps its random stream: the same
     seed gives the same results as the native env).
@@ -75,23 +75,21 @@ class Multiprocessing(Backend):
         check_count(num_envs, "num_envs")
         num_workers = check_split(num_envs, math.gcd(num_envs, cores) if num_workers is None else num_workers)
         per = num_envs // num_workers
-        batch = num_envs if batch_size is None else batch_size
-        if not is_int(batch) or batch < 1 or batch % per or num_envs % batch:
-            raise ValueError(f"batch_size ({batch_size!r}) must divide num_envs ({num_envs}) and be a multiple "
-                             f"of the games per worker ({per})")
+        groups = batch_groups(num_envs, num_workers, batch_size)
+        batch = len(groups[0]) * per
         threads = min(max(1, cores // num_workers), numba.config.NUMBA_NUM_THREADS) if threads_per_worker is None \
             else threads_per_worker
         if not is_int(threads) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
             raise ValueError(f"threads_per_worker must be 1..{numba.config.NUMBA_NUM_THREADS}, got {threads!r}")
         if not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        seeds = split_seed(seed, num_envs, num_workers)  # checked here, not in each worker
         specs = self._setup(game.name, game.observation_space, game.action_space, game.agents, num_envs, batch,
                             report_interval)
         # Starting a worker (imports, loading cached kernels) can take long on a loaded machine.
         self.num_workers, self.threads_per_worker, self.timeout = num_workers, int(threads), max(timeout, 60.0)
         self._per = per
-        group = batch // per  # workers per batch
-        self._groups = [list(range(g, g + group)) for g in range(0, num_workers, group)]
+        self._groups = groups
         self._in_flight = []  # groups sent and not yet returned by recv, oldest first
         self._current = None  # the group recv returned, whose actions send takes next
         self._busy = [False] * num_workers
@@ -106,9 +104,12 @@ class Multiprocessing(Backend):
         self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns, self._shm)
         for name, array in _map(self._shm.name, layout, size).items():
             setattr(self, name, array)
-        ref = env if isinstance(env, str) else _game_ref(game)
+        # A script's game by module and name (the spawned worker re-runs the script, and
+        # then uses the same @njit functions and the on-disk kernel cache); any other game
+        # travels as it pickles (pickling.py).
+        ref = env if isinstance(env, str) else pickling.module_attribute(game, main=True) or game
         for w in range(num_workers):
-            self._start(w, (ref, w * per, per, seed, params, self._shm.name, layout, size, self.threads_per_worker))
+            self._start(w, (ref, w * per, per, seeds[w], params, self._shm.name, layout, size, self.threads_per_worker))
         self._drain()  # each worker answers once its env is built, with its Numba thread count
         _unlink(self._shm)  # every worker has mapped it
         self._started = True
@@ -142,11 +143,7 @@ class Multiprocessing(Backend):
             self._broken(e, "sending a reset")
 
     def send(self, actions):
-        self._check_open()
-        g = self._current
-        if g is None:
-            raise RuntimeError(f"{self.name}: send takes the actions of the batch the last recv returned; "
-                               "call recv (or reset) first")
+        g = self._to_send()
         self._write_actions(actions, self._rows(g))
         try:
             for w in g:
@@ -158,11 +155,7 @@ class Multiprocessing(Backend):
         self._count_send()
 
     def recv(self):
-        self._check_open()
-        if self._current is not None:
-            raise RuntimeError(f"{self.name}: send the actions of the batch the last recv returned first")
-        if not self._in_flight:
-            raise RuntimeError(f"{self.name}: recv needs an async_reset or send first")
+        self._check_recv()
         while True:
             for g in self._in_flight:
                 if not any(self._busy[w] for w in g):
@@ -192,16 +185,6 @@ class Multiprocessing(Backend):
         self.closed = True
 
     # -- talking to workers -----------------------------------------------------------------
-    def _rows(self, group):
-        A = self.agents_per_game
-        return slice(group[0] * self._per * A, (group[-1] + 1) * self._per * A)
-
-    def _check_open(self):
-        if self._error is not None:
-            raise RuntimeError(self._error)
-        if self.closed:
-            raise RuntimeError(f"{self.name}: this vector env is closed")
-
     def _send(self, w, message=None):
         """A step to worker `w` (message None), or a message; it is busy from now until it
         answers (marked first: a worker marked busy that was sent nothing is a hang, one
@@ -327,18 +310,6 @@ def _unlink(shm):
         shm.unlink()
     except FileNotFoundError:
         pass
-
-
-def _game_ref(game):
-    """How a worker finds `game`: by module and attribute when it is one that a worker can
-    import (so it uses the same @njit functions and the on-disk kernel cache), else the
-    Game pickled whole (a game from a notebook or `python -c`: compiled in each worker)."""
-    module = sys.modules.get(game.step.py_func.__module__)
-    if module is not None and (module.__name__ != "__main__" or getattr(module, "__file__", None)):
-        for attr, value in vars(module).items():
-            if value is game:
-                return (module.__name__, attr)
-    return game
 
 
 def _worker(conn, ref, offset, games, seed, params, shm_name, layout, size, threads):

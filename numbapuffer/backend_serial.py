@@ -10,7 +10,7 @@ from gymnasium import spaces
 from numbapuffer import envs, logs
 from numbapuffer.backend import Backend, check_split, split_seed
 from numbapuffer.buffers import BUFFERS, allocate
-from numbapuffer.checks import check_count
+from numbapuffer.checks import check_count, parse_seed
 from numbapuffer.core import Env, Game
 
 __all__ = ["Serial"]
@@ -30,6 +30,7 @@ class Serial(Backend):
                 raise TypeError("a gymnasium env creator takes no game params or num_workers: "
                                 f"got {sorted(params) + (['num_workers'] if num_workers else [])}")
             check_count(num_envs, "num_envs")
+            seed = parse_seed(seed, num_envs)  # checked now: the first reset uses it
             gym_envs = [env() for _ in range(num_envs)]
             _Gymnasium.check(gym_envs)
             first = gym_envs[0]
@@ -45,7 +46,8 @@ class Serial(Backend):
                                 None, report_interval)
             self._allocate(specs)
             per = num_envs // num_workers
-            self.envs = [Env(game, per, seed=seed, buf=self._buffers(w * per, (w + 1) * per),
+            seeds = split_seed(seed, num_envs, num_workers)
+            self.envs = [Env(game, per, seed=seeds[w], buf=self._buffers(w * per, (w + 1) * per),
                              game_offset=w * per, report_interval=0, **params) for w in range(num_workers)]
         self._sent = False
 
@@ -83,6 +85,23 @@ class Serial(Backend):
         for e in self.envs:
             e.close()
         self.closed = True
+
+    def __reduce__(self):
+        # Native envs only: rebuilt over new buffers, each given its env's snapshot.
+        if not isinstance(self.envs[0], Env):
+            raise TypeError(f"{self.name}: a serial backend over gymnasium envs cannot be pickled or copied: "
+                            "send the creator of its envs instead")
+        made = (self.envs[0].game, self.num_envs, len(self.envs), None, None, self.reports.interval)
+        return _unpickle, (made, self.envs[0].param_values(), [e.snapshot() for e in self.envs], self._sent,
+                           self.reports.steps, self._report_due)
+
+
+def _unpickle(made, params, snapshots, sent, report_steps, report_due):
+    vec = Serial(*made, **params)
+    for e, snapshot in zip(vec.envs, snapshots):
+        e.restore(snapshot)
+    vec._sent, vec.reports.steps, vec._report_due = sent, report_steps, report_due
+    return vec
 
 
 class _Gymnasium:

@@ -98,7 +98,10 @@ def allocate(shape, dtype):
 
 def adopt(game, buf, specs):
     """The arrays of a user's `buf` (an object or dict with one array per buffer), checked
-    against `specs` for type, shape, dtype, layout and writeability."""
+    against `specs` for type, shape, dtype, layout and writeability, and for overlap: two
+    buffers over the same memory would corrupt each other (games read actions the kernel
+    has overwritten with observations). The env's state, logs and episodes are allocated
+    by the env itself, so no `buf` can overlap them."""
     out = {}
     for name, (shape, dtype) in specs.items():
         arr = buf.get(name) if isinstance(buf, dict) else getattr(buf, name, None)
@@ -108,10 +111,16 @@ def adopt(game, buf, specs):
         if arr.shape != shape:
             raise ValueError(f"{where} has shape {arr.shape}, expected {shape}")
         if arr.dtype != dtype:
-            raise ValueError(f"{where} has dtype {arr.dtype}, expected {dtype}")
+            order = " (non-native byte order)" if not arr.dtype.isnative else ""
+            raise TypeError(f"{where} has dtype {arr.dtype}{order}, expected {dtype}")
         if not arr.flags.c_contiguous:
             raise ValueError(f"{where} must be C-contiguous")
         if not arr.flags.writeable:
             raise ValueError(f"{where} must be writeable")
+        for other, seen in out.items():
+            # Exact for C-contiguous arrays (each spans its whole address range), and O(1):
+            # np.shares_memory solves an integer program, slow for large strided views.
+            if np.may_share_memory(arr, seen):
+                raise ValueError(f"{game}: buf.{other} and buf.{name} share memory; each buffer needs its own")
         out[name] = arr
     return out

@@ -12,7 +12,9 @@ from gymnasium import spaces
 from numbapuffer.cache import njit_cached
 
 __all__ = ["is_int", "check_count", "parse_seed", "check_mask", "action_bounds", "write_actions", "param_dtype",
-           "check_param"]
+           "check_param", "check_range", "INT32_MAX"]
+
+INT32_MAX = 2**31 - 1  # a param compared with an int32 field of the state must fit one
 
 
 def is_int(x):
@@ -20,10 +22,14 @@ def is_int(x):
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
-def check_count(value, what, prefix=""):
-    """`value` as an int >= 1 (num_envs, num_workers...), or a ValueError naming `what`."""
+def check_count(value, what, prefix="", high=None):
+    """`value` as a Python int >= 1 (and <= `high`, if given): num_envs, num_workers, a
+    game's sizes... or a ValueError naming `what`. Sizes become Python ints here, before
+    any arithmetic: numpy integers wrap silently (np.uint8(250) + 10 is 4)."""
     if not is_int(value) or value < 1:
         raise ValueError(f"{prefix}{what} must be an integer >= 1, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{prefix}{what} must be at most {high}, got {value!r}")
     return int(value)
 
 
@@ -37,7 +43,9 @@ def parse_seed(seed, num_envs, prefix=""):
         return None
     if ok(seed):
         return int(seed)
-    if not isinstance(seed, (str, bytes)) and hasattr(seed, "__len__") and hasattr(seed, "__getitem__"):
+    # Only true sequences of numbers: a str, bytes, bytearray, dict, set or generator of the
+    # right length is a mistake, not a list of seeds.
+    if isinstance(seed, (list, tuple, range)) or isinstance(seed, np.ndarray) and seed.ndim == 1:
         seeds = list(seed)
         if len(seeds) == num_envs and all(ok(x) for x in seeds):
             return [int(x) for x in seeds]
@@ -74,12 +82,16 @@ def write_actions(name, space, lo, hi, actions, out):
     if actions is None:
         raise TypeError(f"{name}: actions is None; expected an array of shape {out.shape}")
     a = actions if type(actions) is np.ndarray else np.asarray(actions)
+    if not a.dtype.isnative:  # e.g. big-endian '>i4': compiled code reads native numbers only
+        a = a.astype(a.dtype.newbyteorder("="))
     if a.shape != out.shape:
         raise ValueError(f"{name}: actions have shape {a.shape}, expected {out.shape}")
     if isinstance(space, spaces.Box):
         if a.dtype.kind not in "fiu":
             raise TypeError(f"{name}: actions have dtype {a.dtype}, expected float for {space}")
         if a.dtype.kind == "f":
+            if a.dtype.itemsize not in (4, 8):  # float16, longdouble: no compiled code reads them
+                a = a.astype(np.float32)
             j = first_nan(a.reshape(a.shape[0], -1))
             if j >= 0:
                 raise ValueError(f"{name}: actions contain NaN (flat index {j}); {space} needs numbers")
@@ -164,14 +176,57 @@ def param_dtype(v):
 
 
 def check_param(game, name, v, dtype):
-    """Param `name`'s value `v`, checked against its field type."""
-    if isinstance(v, (bool, np.bool_)) != (dtype == np.bool_) or not isinstance(v, (int, float, np.number, np.bool_)):
-        raise ValueError(f"{game}: parameter {name}={v!r} must be a {dtype}")
-    if not math.isfinite(float(v)):
-        raise ValueError(f"{game}: parameter {name}={v!r} must be finite")
-    if dtype.kind in "iu" and float(v) != int(v):
-        raise ValueError(f"{game}: parameter {name}={v!r} must be an integer")
-    if dtype.kind in "iu" and not np.iinfo(dtype).min <= int(v) <= np.iinfo(dtype).max:
-        raise ValueError(f"{game}: parameter {name}={v!r} is out of range for {dtype}")
-    return v
+    """Param `name`'s value `v`, checked against its field type, as the plain Python number
+    (bool, int or float) that the field will hold: a game's `check` then sees exactly what
+    its kernels will (a float32 param rounded to float32), and computes in Python numbers,
+    which never wrap."""
+    what = f"{game}: parameter {name}={_short(v)}"
+    real = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, np.timedelta64)
+    if isinstance(v, (bool, np.bool_)) != (dtype == np.bool_) or not (real or isinstance(v, np.bool_)):
+        raise ValueError(f"{what} must be a number of type {dtype}")
+    if dtype == np.bool_:
+        return bool(v)
+    is_float = isinstance(v, (float, np.floating))
+    if is_float and not math.isfinite(v):
+        raise ValueError(f"{what} must be finite")
+    if dtype.kind in "iu":
+        if is_float and not float(v).is_integer():
+            raise ValueError(f"{what} must be an integer")
+        if not np.iinfo(dtype).min <= int(v) <= np.iinfo(dtype).max:
+            raise ValueError(f"{what} is out of range for {dtype}")
+        return int(v)
+    try:
+        with np.errstate(over="ignore"):
+            cast = dtype.type(v)
+    except OverflowError:  # a Python int beyond any float
+        cast = dtype.type(np.inf)
+    if not np.isfinite(cast):  # finite, but not once cast (1e39 is inf in float32)
+        raise ValueError(f"{what} is out of range for {dtype} (it would be {cast})")
+    return float(cast)
 
+
+def check_range(game, params, names, low=None, high=None, above=None):
+    """Each param of `names` (values in the dict `params`) within low <= v <= high and
+    v > above (bounds left None are not checked); else a ValueError naming it and its range.
+    What an env's `check` uses to say which values its rules can handle."""
+    for name in names:
+        v = params[name]
+        shown = _show(v)
+        if above is not None and not v > above:
+            raise ValueError(f"{game}: parameter {name}={shown} must be > {above}")
+        if low is not None and not v >= low:
+            raise ValueError(f"{game}: parameter {name}={shown} must be >= {low}")
+        if high is not None and not v <= high:
+            raise ValueError(f"{game}: parameter {name}={shown} must be <= {_show(high)}")
+
+
+
+def _show(v):
+    """A param's value as written: a float32 param's float to 7 digits (0.1, not 0.100000001)."""
+    return f"{v:.7g}" if isinstance(v, float) else repr(v)
+
+
+def _short(v):
+    """repr(v), cut in the middle when long (a 400-digit int)."""
+    r = repr(v)
+    return r if len(r) <= 40 else f"{r[:20]}...{r[-8:]} ({len(r)} characters)"

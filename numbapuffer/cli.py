@@ -146,6 +146,10 @@ def train_parser(sub):
                    help="an env parameter, e.g. --env-param frameskip=4 (repeatable)")
     t.add_argument("--save-interval", type=int, default=50, help="also write the checkpoint every this many updates")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--backend", choices=("native", "ray"), default="native",
+                   help="native: the env in this process; ray: rollouts from Ray actors (numbapuffer/train_ray.py) "
+                        "on the cluster at $RAY_ADDRESS, else a local Ray")
+    t.add_argument("--num-workers", type=int, default=2, help="Ray rollout actors (--backend ray)")
     types = {"int": int, "float": float, "bool": _bool, "str": str}
     for name, kind, help in _config_fields():
         t.add_argument("--" + name.replace("_", "-"), type=types[kind], default=None, metavar=kind.upper(), help=help)
@@ -171,19 +175,32 @@ def train(args):
     overrides = {name: getattr(args, name) for name, _, _ in _config_fields() if getattr(args, name) is not None}
     if args.env_param:
         overrides["env_params"] = dict(args.env_param)
+    env = rollouts = None
     try:
         cfg = module.config(args.env, **overrides)
-        env = module.make_env(cfg)
+        if args.backend == "ray":
+            rollouts = _ray_rollouts(cfg, args.num_workers)
+        else:
+            env = module.make_env(cfg)
     except (ValueError, TypeError) as e:
         sys.exit(f"numbapuffer train: {e}")
     out = args.out or args.env.replace("/", "_") + ".pt"
     print(f"numbapuffer train {cfg.env}: {cfg.total_steps:,} steps -> {out}")
-    _, history = module.train(cfg, env=env, out=out, progress=not args.quiet, save_interval=args.save_interval)
+    _, history = module.train(cfg, env=env, out=out, progress=not args.quiet, save_interval=args.save_interval,
+                              rollouts=rollouts)
     print(module.speed(history))
     last = [h for h in history if "episode_return" in h][-1:] or [{}]
     print("last episodes:", _fields(last[0], skip=("step", "time", "timing", "samples", "reward", "loss",
                                                      "policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")))
     return 0
+
+
+def _ray_rollouts(cfg, num_workers):
+    try:
+        from numbapuffer.train_ray import RayRollouts
+    except ImportError as e:
+        sys.exit(f'numbapuffer train --backend ray needs ray ({e}): pip install "numbapuffer[ray]"')
+    return RayRollouts(cfg, num_workers)
 
 
 def evaluate(args):

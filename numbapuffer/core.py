@@ -23,6 +23,7 @@ new game's first observation. The engine adds each step's reward to `episode_ret
 `episode_length`; `step` may set other log fields. Game code must not allocate (the
 kernels run without reference counting) and must draw randomness from `rand*(s)` only.
 """
+import copy
 import re
 from time import perf_counter
 
@@ -33,7 +34,7 @@ from gymnasium.vector.utils import batch_space
 from numba import njit
 
 from numbapuffer import debug as checked_mode
-from numbapuffer import logs, render, threads
+from numbapuffer import logs, pickling, render, threads
 from numbapuffer.buffers import BUFFERS, adopt, allocate, buffer_specs, check_memory
 from numbapuffer.checks import (
     action_bounds,
@@ -45,7 +46,7 @@ from numbapuffer.checks import (
     parse_seed,
     write_actions,
 )
-from numbapuffer.errors import compile_error, debug_requested
+from numbapuffer.errors import compile_error, debug_requested, game_raised
 from numbapuffer.kernels import kernels
 from numbapuffer.records import records
 from numbapuffer.render import View
@@ -53,6 +54,8 @@ from numbapuffer.render import View
 __all__ = ["Env", "Game", "ended_games", "rand", "rand_float", "rand_int", "seed_streams"]
 
 AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
+# The arrays that, with the report count, decide everything an env does next (Env.snapshot).
+SNAPSHOT = ("state", "params") + BUFFERS + ("episodes", "logs")
 # Below this many games the serial kernel is used: launching threads costs ~2-4 us, more
 # than it saves on few games (Pong on 2 threads: serial wins up to ~700 games; games
 # that cost more per step cross over sooner). From this many on, the env steps with
@@ -87,7 +90,7 @@ def rand_float(s):
 
 @njit
 def rand_int(s, n):
-    """Uniform integer in [0, n)."""
+    """Uniform integer in [0, n), for 1 <= n < 2**32 (32 random bits scaled by n)."""
     return np.int64((rand(s) * np.uint64(n)) >> _S32)
 
 
@@ -154,6 +157,9 @@ class Game:
                 raise TypeError(f"{name}: {what} must be an @njit function")
         if not isinstance(observation_space, spaces.Box):
             raise TypeError(f"{name}: observation_space must be a gymnasium Box")
+        if not observation_space.dtype.isnative:
+            raise TypeError(f"{name}: observation_space has dtype {observation_space.dtype} (non-native byte order); "
+                            f"compiled code needs native numbers")
         if not isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete, spaces.Box)):
             raise TypeError(f"{name}: action_space must be Discrete, MultiDiscrete or Box")
         if view is not None and not isinstance(view, View):
@@ -183,14 +189,24 @@ class Game:
     def __repr__(self):
         return f"Game({self.name!r})"
 
+    # A game is a declaration, not data: copies are the game itself, and pickles are recipes
+    # (its module and name, the factory call that made it, or its declaration: pickling.py).
+    def __reduce__(self):
+        return pickling.reduce_game(self)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     def make_params(self, **overrides) -> np.ndarray:
         """The params record (array of length 1) for these overrides, checked."""
-        values = dict(self.defaults)
-        for k, v in overrides.items():
-            if k not in values:
-                known = ", ".join(self.defaults) or "none"
-                raise TypeError(f"{self.name}: unknown parameter {k!r} (known: {known})")
-            values[k] = check_param(self.name, k, v, self.params[k])
+        unknown = [k for k in overrides if k not in self.defaults]
+        if unknown:
+            known = ", ".join(self.defaults) or "none"
+            raise TypeError(f"{self.name}: unknown parameter {unknown[0]!r} (known: {known})")
+        values = {k: check_param(self.name, k, overrides.get(k, v), self.params[k]) for k, v in self.defaults.items()}
         if self.check is not None:
             self.check(values)
         out = np.zeros(1, self.params)
@@ -279,6 +295,7 @@ class Env:
         env times its steps and re-measures as the load changes; see threads.Pacer). A debug
         env always steps with its serial, checked kernels."""
         k = self._kernels
+        self.serial = serial
         serial = True if self.debug else serial
         fields = records if numba.config.DISABLE_JIT else (lambda a: a)
         n, f = self.num_agents, len(self.game.log_fields)
@@ -288,13 +305,14 @@ class Env:
         # One chunk of games per thread Numba may run; with fewer threads active, a thread
         # takes several chunks.
         self._chunks = min(self.num_envs, numba.config.NUMBA_NUM_THREADS)
+        self._progress = np.zeros(self._chunks, np.int64)  # games each chunk went through (kernel_template)
         self._step_args = self._buffers + (self.logs.view(np.float64).reshape(n, f + 1), self._chunks,
-                                           AUTORESET.index(self.autoreset))
+                                           self._progress, AUTORESET.index(self.autoreset))
         threads.launch()
         # The step kernels' arguments keep their types for the env's life: their compiled
         # entry points, called directly, skip Numba's matching of argument types (0.7 us a step).
         kinds = (True, False) if serial is None else (serial,)
-        reset_args = self._buffers + (self._all, self._chunks)
+        reset_args = self._buffers + (self._all, self._chunks, self._progress)
         self._steps = tuple(self._entry(k.step_serial, self._step_args) if kind
                             else threads.guarded(self._entry(k.step_parallel, self._step_args)) for kind in kinds)
         self._resets = tuple(self._entry(k.reset_serial, reset_args) if kind
@@ -325,7 +343,16 @@ class Env:
         per game; None continues each game's stream."""
         which = self._all if mask is None else check_mask(mask, self.num_envs, f"{self.game.name}: reset mask")
         self._seed_games(which, seed)
-        self._resets[0 if self._pacer is None else self._pacer.choice](*self._buffers, which, self._chunks)
+        self._ready = False
+        kernel = self._resets[0 if self._pacer is None else self._pacer.choice]
+        try:
+            done = kernel(*self._buffers, which, self._chunks, self._progress)
+        except checked_mode.GameStepError:  # debug mode's own report, which names the line
+            raise
+        except Exception as e:
+            raise self._game_raised("reset", e)
+        if done != self.num_envs:
+            raise self._game_raised("reset", None)
         self._ready = True
         return self.observations, []
 
@@ -336,15 +363,22 @@ class Env:
             raise RuntimeError(f"{self.game.name}: call reset() before step()")
         self._write_actions(actions)
         pacer = self._pacer
-        if pacer is None:
-            self._step(*self._step_args)
-        else:  # timed, to step with the faster kernel (threads.Pacer)
-            start = perf_counter()
-            self._steps[pacer.choice](*self._step_args)
-            pacer.elapsed += perf_counter() - start
-            pacer.steps += 1
-            if pacer.steps >= pacer.limit or pacer.elapsed > pacer.cutoff:
-                pacer.end_window()
+        try:
+            if pacer is None:
+                done = self._step(*self._step_args)
+            else:  # timed, to step with the faster kernel (threads.Pacer)
+                start = perf_counter()
+                done = self._steps[pacer.choice](*self._step_args)
+                pacer.elapsed += perf_counter() - start
+                pacer.steps += 1
+                if pacer.steps >= pacer.limit or pacer.elapsed > pacer.cutoff:
+                    pacer.end_window()
+        except checked_mode.GameStepError:  # debug mode's own report, which names the line
+            raise
+        except Exception as e:
+            raise self._game_raised("step", e)
+        if done != self.num_envs:
+            raise self._game_raised("step", None)
         infos = self.reports.infos(self.log)
         return self.observations, self.rewards, self.terminals, self.truncations, infos
 
@@ -390,6 +424,47 @@ class Env:
         return (self.observations, self.rewards, self.terminals, self.truncations, self._infos,
                 self.env_ids, self.masks)
 
+    def param_values(self) -> dict:
+        """The env's params as a dict of Python numbers: what `make(..., **params)` takes."""
+        return {k: self.params[k][0].item() for k in self.game.defaults}
+
+    def snapshot(self) -> dict:
+        """A copy of everything that decides what the env does next: the games' state
+        records, params, buffers, running episodes' and finished episodes' log sums, and the
+        count toward the next log report. restore() puts it back."""
+        out = {k: getattr(self, k).copy() for k in SNAPSHOT}
+        out.update(game=self.game.name, ready=self._ready, report_steps=self.reports.steps,
+                   infos=copy.deepcopy(self._infos))
+        return out
+
+    def restore(self, snapshot: dict):
+        """Put back a snapshot() of this env, or of another env of the same game and num_envs:
+        the env then continues bit-identically to the one snapshotted. Written in place, so
+        buffers handed out (or shared with a backend) stay the env's."""
+        name = self.game.name
+        if not isinstance(snapshot, dict) or snapshot.get("game") != name:
+            got = snapshot.get("game") if isinstance(snapshot, dict) else type(snapshot).__name__
+            raise ValueError(f"{name}: restore takes a snapshot() of a {name} env, got one of {got!r}")
+        for k in SNAPSHOT:
+            mine, theirs = getattr(self, k), snapshot.get(k)
+            if not isinstance(theirs, np.ndarray) or theirs.shape != mine.shape or theirs.dtype != mine.dtype:
+                what = f"{theirs.dtype}{theirs.shape}" if isinstance(theirs, np.ndarray) else type(theirs).__name__
+                raise ValueError(f"{name}: snapshot[{k!r}] is {what}, this env's is {mine.dtype}{mine.shape} "
+                                 f"(a snapshot of an env of another size or version of the game?)")
+        for k in SNAPSHOT:
+            getattr(self, k)[...] = snapshot[k]
+        self._ready = bool(snapshot["ready"])
+        self.reports.steps = int(snapshot["report_steps"])
+        self._infos = copy.deepcopy(snapshot["infos"])
+
+    def __reduce__(self):
+        # The game (by reference), how the env was made, and its snapshot; never the kernels,
+        # which the new env loads from the cache.
+        made = dict(num_envs=self.num_envs, render_mode=self.render_mode, report_interval=self.reports.interval,
+                    game_offset=self.game_offset, autoreset=self.autoreset, debug=self.debug,
+                    **self.param_values())
+        return _unpickle_env, (self.game, made, self.serial, self.snapshot())
+
     def __repr__(self):
         return f"Env({self.game.name!r}, num_envs={self.num_envs})"
 
@@ -399,12 +474,16 @@ class Env:
         if streams is not None:
             self.state["rng"][which] = streams[which]
 
+    def _game_raised(self, what, error):
+        self._ready = False  # the games are half-stepped: step needs a reset
+        return game_raised(self.game.name, what, error)
+
     def _write_actions(self, actions):
         # The common case, a well-formed integer array for a Discrete space, checked and
         # copied in one compiled call; anything else (and any error) takes the general path.
         a = actions
         if (self._discrete is not None and type(a) is np.ndarray and a.shape == self.actions.shape
-                and a.dtype.kind in "iu" and copy_discrete(a, self.actions, *self._discrete) < 0):
+                and a.dtype.kind in "iu" and a.dtype.isnative and copy_discrete(a, self.actions, *self._discrete) < 0):
             return
         write_actions(self.game.name, self.single_action_space, self._lo, self._hi, actions, self.actions)
 
@@ -427,6 +506,14 @@ def _shown(env, method):
         return out
     shown.__doc__ = method.__doc__
     return shown
+
+
+def _unpickle_env(game, made, serial, snapshot):
+    env = Env(game, seed=0, **made)
+    if serial != env.serial:
+        env.use_serial(serial)
+    env.restore(snapshot)
+    return env
 
 
 def entropy():

@@ -54,8 +54,9 @@ class Checked:
         """`kernel`, checked; `call` is "step" or "reset"."""
         def checked(*args):
             before = {name: getattr(self.env, name).copy() for name in SAVED}
+            done = None
             try:
-                kernel(*args)
+                done = kernel(*args)  # the games it went through (kernel_template)
                 problem = self._problem(before)
             except Exception as e:  # bounds checks and game code raise here
                 problem = f"{type(e).__name__}: {e}"
@@ -64,6 +65,7 @@ class Checked:
                     getattr(self.env, name)[...] = saved
                 raise self._error(before, call, args, problem) from None
             self.steps += call == "step"
+            return done
         return checked
 
     def _problem(self, before):
@@ -140,5 +142,5 @@ class Checked:
     def _replay_game(plain, call, args, i, state, params, buf, running, logs):
         if call == "step":
             plain(0, state[i:i + 1], params, buf, running, logs, args[-1])
-        elif args[-2][i]:
+        elif args[-3][i]:  # a reset's arguments end with (which, chunks, progress)
             plain(0, state[i:i + 1], params, buf, running)

@@ -16,7 +16,7 @@ import traceback
 from numbapuffer.buffers import BUFFERS
 from numbapuffer.kernels import callees
 
-__all__ = ["GameCompileError", "compile_error", "game_functions", "debug_requested"]
+__all__ = ["GameCompileError", "compile_error", "game_raised", "game_functions", "debug_requested"]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Numba names places two ways: `at /path/file.py (26)` and `File "file.py", line 26:`
@@ -55,6 +55,21 @@ def game_functions(game):
         out.append(py)
         todo.extend(fn for _, fn in callees(py))
     return out
+
+
+def game_raised(name, what, error):
+    """The RuntimeError for game `name`'s `what` ("step" or "reset") raising inside a kernel.
+    `error` is what Numba passed on: the game's exception from a serial kernel, a SystemError
+    caused by it from a parallel kernel's main thread, or None when another thread of the
+    parallel kernel raised (Numba drops those; the kernel's count of games shows it)."""
+    cause = error.__cause__ if isinstance(error, SystemError) and error.__cause__ is not None else error
+    what_raised = (f"{type(cause).__name__}: {cause}" if cause is not None else
+                   "an exception in a thread of the parallel kernel (Numba drops its message there; "
+                   "env.use_serial(True) shows it)")
+    err = RuntimeError(f"{name}: the game's {what} raised {what_raised}. The games' state is now undefined: call "
+                       f"reset(). (Game code must not raise: params it cannot handle belong in the Game's check.)")
+    err.__cause__ = cause  # the game's own exception and traceback, not Numba's SystemError
+    return err
 
 
 def compile_error(game, exc):

@@ -7,7 +7,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from numbapuffer import envs, logs
-from numbapuffer.checks import check_mask, is_int
+from numbapuffer.checks import check_mask, is_int, parse_seed
 from numbapuffer.core import Env, Game
 
 __all__ = ["NumbaVecEnv", "NumbaEnv", "register"]
@@ -63,8 +63,9 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
             if key != "reset_mask":
                 raise ValueError(f"{self.env.game.name}: unknown reset option {key!r} (known: reset_mask)")
             mask = _check_reset_mask(value, self.num_envs)
-        if is_int(seed):
-            super().reset(seed=int(seed))  # np_random, as gymnasium's vector envs seed it
+        seed = parse_seed(seed, self.num_envs, f"{self.env.game.name}: ")  # before gymnasium sees it
+        if isinstance(seed, int):
+            super().reset(seed=seed)  # np_random, as gymnasium's vector envs seed it
         self.env.reset(seed=seed, mask=mask)
         return self.env.observations, {}
 
@@ -130,8 +131,8 @@ class NumbaEnv(gymnasium.Env):
         self.render_mode = render_mode
 
     def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.env.reset(seed=seed)
+        self.env.reset(seed=seed)  # checks the seed first, with the engine's message
+        super().reset(seed=int(seed) if is_int(seed) else None)
         return self.env.observations[0].copy(), {}
 
     def step(self, action):

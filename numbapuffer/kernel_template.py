@@ -12,7 +12,18 @@ Arguments of the kernels: `state` (one record per game), `params` (one record), 
 buffers, `episodes` (per agent, the running episode's log fields as records, which game
 code writes) and `running`, the same memory as a 2-D float64 view (agents x log fields,
 episode_return and episode_length first; F of them), `logs` (per agent, the sums over finished
-episodes, 2-D: agents x (log fields + the count n)), `chunks` and `autoreset`.
+episodes, 2-D: agents x (log fields + the count n)), `chunks`, `progress` (int64, one
+entry per chunk: the games each went through) and `autoreset`.
+
+Every kernel returns the number of games it went through: num_envs, unless game code
+raised. Numba passes such an exception on from the serial kernels (and, as a SystemError,
+from the parallel kernels' main thread) but drops it in other threads, whose chunk just
+stops: the engine compares the count to know. (A parallel kernel sums its chunks'
+`progress` after the loop: a reduction inside prange would allocate, which _nrt=False
+forbids.) Division by zero raises (Numba's "python"
+error model, the default of every @njit function): the kernels and the game's own @njit
+helpers then fail alike, in the serial and the parallel kernels, rather than one giving
+inf where another raises.
 """
 from collections import namedtuple
 
@@ -103,6 +114,7 @@ def step_all(state, params, buf, running, logs, autoreset):
                       logs[i * A:i * A + A], autoreset)
         else:
             step_game(i, state, params, buf, running, logs, autoreset)
+    return state.shape[0]
 
 
 @njit(_nrt=False, boundscheck=CHECKED)
@@ -113,6 +125,7 @@ def reset_all(state, params, buf, running, which):
                 reset_game(0, state[i:i + 1], params, rows(buf, i * A, i * A + A), running[i * A:i * A + A])
             else:
                 reset_game(i, state, params, buf, running)
+    return state.shape[0]
 
 
 @njit(inline="always")
@@ -129,6 +142,14 @@ def chunk(c, chunks, state, observations, actions, rewards, terminals, truncatio
                         lo * A, hi * A)
 
 
+@njit(_nrt=False)
+def total(progress, chunks):
+    done = 0
+    for c in range(chunks):
+        done += progress[c]
+    return done
+
+
 # The parallel kernels split the games into `chunks` slices (one per thread) and run the
 # serial loop on each: game code never sits inside a prange body, where Numba's parfor
 # passes have lost writes, and every loop counts from 0, which compiles to a faster loop
@@ -137,29 +158,33 @@ def chunk(c, chunks, state, observations, actions, rewards, terminals, truncatio
 # the game; it also forbids allocating inside a step, as intended.
 @njit(parallel=True, cache=CACHE, _nrt=False)
 def step_parallel(state, params, observations, actions, rewards, terminals, truncations, masks, episodes, running,
-                  logs, chunks, autoreset):
+                  logs, chunks, progress, autoreset):
     for c in prange(chunks):
+        progress[c] = 0
         lo, hi, buf = chunk(c, chunks, state, observations, actions, rewards, terminals, truncations, masks, episodes)
-        step_all(state[lo:hi], params, buf, running[lo * A:hi * A], logs[lo * A:hi * A], autoreset)
+        progress[c] = step_all(state[lo:hi], params, buf, running[lo * A:hi * A], logs[lo * A:hi * A], autoreset)
+    return total(progress, chunks)
 
 
 @njit(cache=CACHE, _nrt=False, boundscheck=CHECKED)
 def step_serial(state, params, observations, actions, rewards, terminals, truncations, masks, episodes, running,
-                logs, chunks, autoreset):
-    step_all(state, params, Buffers(observations, actions, rewards, terminals, truncations, masks, episodes),
-             running, logs, autoreset)
+                logs, chunks, progress, autoreset):
+    return step_all(state, params, Buffers(observations, actions, rewards, terminals, truncations, masks, episodes),
+                    running, logs, autoreset)
 
 
 @njit(parallel=True, cache=CACHE, _nrt=False)
 def reset_parallel(state, params, observations, actions, rewards, terminals, truncations, masks, episodes, running,
-                   which, chunks):
+                   which, chunks, progress):
     for c in prange(chunks):
+        progress[c] = 0
         lo, hi, buf = chunk(c, chunks, state, observations, actions, rewards, terminals, truncations, masks, episodes)
-        reset_all(state[lo:hi], params, buf, running[lo * A:hi * A], which[lo:hi])
+        progress[c] = reset_all(state[lo:hi], params, buf, running[lo * A:hi * A], which[lo:hi])
+    return total(progress, chunks)
 
 
 @njit(cache=CACHE, _nrt=False, boundscheck=CHECKED)
 def reset_serial(state, params, observations, actions, rewards, terminals, truncations, masks, episodes, running,
-                 which, chunks):
-    reset_all(state, params, Buffers(observations, actions, rewards, terminals, truncations, masks, episodes),
-              running, which)
+                 which, chunks, progress):
+    return reset_all(state, params, Buffers(observations, actions, rewards, terminals, truncations, masks, episodes),
+                     running, which)

@@ -1,4 +1,6 @@
-"""PPO on the CPU, in one file: proof that numbapuffer's envs learn.
+"""PPO on the CPU: proof that numbapuffer's envs learn. This file drives it (config, policy,
+training loop, checkpoints, evaluation); rollouts.py holds the rollouts and the update step,
+train_ray.py the rollouts from Ray actors (`--backend ray`).
 
     numbapuffer train cartpole --total-steps 200000 --out cartpole.pt
     numbapuffer eval cartpole --policy cartpole.pt
@@ -38,8 +40,8 @@ from torch import nn
 from tqdm import tqdm
 
 import numbapuffer as npf
-from numbapuffer import checkpoint, logs
-from numbapuffer.train_cuda import CudaAgents
+from numbapuffer import checkpoint
+from numbapuffer.rollouts import Agents, Rollouts, learn
 
 
 def doc(default, help):
@@ -221,189 +223,38 @@ class Policy(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------
-# Episodes of envs without a native log
-# ---------------------------------------------------------------------------------------
-class Episodes:
-    """Episode returns and lengths of an env that keeps no log (a gymnasium VectorEnv), kept
-    as the native engine keeps them: per-agent sums in `logs`, read and cleared by `log()`."""
-
-    def __init__(self, n):
-        fields = ("episode_return", "episode_length")
-        self.running = np.zeros(n, logs.log_dtype(fields, count=False))
-        self.logs = np.zeros(n, logs.log_dtype(fields))
-
-    def update(self, rewards, dones, valid):
-        self.running["episode_return"] += np.where(valid, rewards, 0)
-        self.running["episode_length"] += valid
-        ended = dones & valid
-        for f in ("episode_return", "episode_length"):
-            self.logs[f][ended] += self.running[f][ended]
-            self.running[f][ended] = 0
-        self.logs["n"][ended] += 1
-
-    def log(self):
-        return logs.read(self.logs)
-
-
-class Agents:
-    """The trainer's view of an env: observations as a float32 tensor, actions written into
-    the env, and which agents' steps count (in play and not a NEXT_STEP restart)."""
-
-    def __init__(self, env):
-        self.env = env
-        self.native = isinstance(env, npf.Env)
-        if self.native:
-            # The serial kernel: the env costs a few % of the time. Measured on Pong's settings
-            # (1024 games, 2 cores): with 1 torch thread the env's own choice (threads.Pacer)
-            # is the serial kernel anyway (261k steps/s either way); with 2 torch threads it
-            # picks the parallel kernel, which is faster for the env alone but slowed torch:
-            # 363k steps/s vs 388k with the serial kernel.
-            env.use_serial(True)
-        self.n = env.num_agents if self.native else env.num_envs
-        mode = getattr(env, "metadata", {}).get("autoreset_mode")
-        if mode == gymnasium.vector.AutoresetMode.DISABLED:
-            raise ValueError("train: the env's autoreset is DISABLED; PPO needs envs that restart themselves")
-        self.next_step = mode == gymnasium.vector.AutoresetMode.NEXT_STEP
-        self.episodes = None if self.native else Episodes(self.n)
-        # the native env's actions buffer, written in place (int32 or float32)
-        self.actions = torch.from_numpy(env.actions) if self.native else None
-        self.done = np.zeros(self.n, bool)
-
-    def reset(self, seed):
-        obs, _ = self.env.reset(seed=seed)
-        self.done[:] = False
-        return self.observe(obs)
-
-    def observe(self, obs):
-        return torch.from_numpy(np.asarray(obs)).view(self.n, -1)
-
-    def valid(self):
-        """Whether each agent's next step counts: it is in play (native masks), and it is not
-        a gymnasium NEXT_STEP restart (whose action is ignored)."""
-        if self.native:
-            return torch.from_numpy(self.env.masks)
-        return torch.from_numpy(~self.done) if self.next_step else torch.ones(self.n, dtype=torch.bool)
-
-    def step(self, action):
-        valid = self.valid().numpy()
-        if self.native:
-            self.actions.view(action.shape).copy_(action)
-            obs, rewards, terminals, truncations, _ = self.env.step(self.env.actions)
-        else:
-            obs, rewards, terminals, truncations, _ = self.env.step(action.numpy())
-        np.logical_or(terminals, truncations, out=self.done)
-        if self.episodes is not None:
-            self.episodes.update(rewards, self.done, valid)
-        rewards = torch.from_numpy(np.asarray(rewards, np.float32))
-        return self.observe(obs), rewards, torch.from_numpy(self.done)
-
-    def log(self):
-        return (self.episodes or self.env).log()
-
-    def logs(self):
-        """Per-agent sums of the log fields over finished episodes (and their count n)."""
-        return self.env.logs if self.native else self.episodes.logs
-
-
-# ---------------------------------------------------------------------------------------
 # Training
 # ---------------------------------------------------------------------------------------
-def train(cfg, env=None, out=None, progress=True, save_interval=0):
+def train(cfg, env=None, out=None, progress=True, save_interval=0, rollouts=None):
     """Train a policy by PPO; returns (policy, history). `env` defaults to make_env(cfg);
     `out` is the checkpoint path, written at the end (and every `save_interval` updates).
-    history: one dict per update (step, time, losses, the episode log of that rollout)."""
+    rollouts: where rollouts come from, default Rollouts(env) in this process (train_ray.py:
+    Ray actors). history: one dict per update (step, time, losses, that rollout's episode log)."""
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    own_env = env is None
+    own_env = env is None and rollouts is None
     env = make_env(cfg) if own_env else env
-    agents = CudaAgents(env) if getattr(env, "device", "cpu") == "cuda" else Agents(env)
-    n, T, dev = agents.n, cfg.num_steps, torch.device(cfg.device)
-    policy = Policy(env.single_observation_space, env.single_action_space, cfg.hidden, cfg.layers,
-                    action_mask(cfg, env.single_action_space)).to(dev)
+    rollouts = Rollouts(cfg, env) if rollouts is None else rollouts
+    n, T = rollouts.n, cfg.num_steps
+    policy = Policy(rollouts.observation_space, rollouts.action_space, cfg.hidden, cfg.layers,
+                    action_mask(cfg, rollouts.action_space)).to(cfg.device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate, eps=1e-5)
-
-    obs_size = int(np.prod(env.single_observation_space.shape))
-    discrete = policy.nvec is not None
-    act_size = len(policy.nvec) if discrete else policy.log_std.numel()
-    obs = torch.zeros(T, n, obs_size, device=dev)
-    actions = torch.zeros(T, n, act_size, dtype=torch.int64 if discrete else torch.float32, device=dev)
-    logprobs, rewards, values = (torch.zeros(T, n, device=dev) for _ in range(3))
-    dones, valid = (torch.zeros(T, n, dtype=torch.bool, device=dev) for _ in range(2))
-
     updates = max(1, cfg.total_steps // (n * T))
     history, timer = [], dict(env=0.0, act=0.0, learn=0.0)
-    next_obs, next_done = agents.reset(cfg.seed), torch.zeros(n, dtype=torch.bool, device=dev)
     start = time.perf_counter()
     bar = _progress(updates * n * T, progress)
     for update in range(updates):
         if cfg.anneal_lr:
             optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1 - update / updates)
-
-        # Rollout: T steps of every agent, the policy acting on the env's own buffers.
-        with torch.inference_mode():
-            for t in range(T):
-                tick = time.perf_counter()
-                obs[t] = next_obs
-                dones[t] = next_done
-                valid[t] = agents.valid()
-                action, logprobs[t], values[t] = policy.act(obs[t])
-                actions[t] = action
-                env_action = policy.env_actions(action)
-                tock = time.perf_counter()
-                next_obs, rewards[t], next_done = agents.step(env_action)
-                timer["act"] += tock - tick
-                timer["env"] += time.perf_counter() - tock
-            tick = time.perf_counter()
-            next_value = policy(next_obs.float())[1]
-            # GAE: dones[t] marks obs[t] as the first of a new episode (the previous one ended)
-            advantages, last = torch.zeros(T, n, device=dev), torch.zeros(n, device=dev)
-            for t in reversed(range(T)):
-                not_done = ~(next_done if t == T - 1 else dones[t + 1])
-                following = next_value if t == T - 1 else values[t + 1]
-                delta = rewards[t] * cfg.reward_scale + cfg.gamma * following * not_done - values[t]
-                advantages[t] = last = delta + cfg.gamma * cfg.gae_lambda * not_done * last
-            returns = advantages + values
-
-        # Learn: the steps that count, in shuffled minibatches.
-        keep = valid.view(-1).nonzero().squeeze(1)
-        b_obs, b_actions = obs.view(-1, obs_size)[keep], actions.view(-1, act_size)[keep]
-        b_logprobs, b_adv = logprobs.view(-1)[keep], advantages.view(-1)[keep]
-        b_returns, b_values = returns.view(-1)[keep], values.view(-1)[keep]
-        stats = []
-        for epoch in range(cfg.update_epochs):
-            order = torch.randperm(len(keep), device=dev)
-            for i in order.split(cfg.minibatch_size):
-                head, value = policy(b_obs[i])
-                logprob, entropy = policy.distribution(head, b_actions[i])
-                log_ratio = logprob - b_logprobs[i]
-                ratio = log_ratio.exp()
-                adv = b_adv[i]
-                if cfg.norm_adv and len(i) > 1:
-                    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
-                v_loss = (value - b_returns[i]) ** 2
-                if cfg.clip_vloss:
-                    clipped = b_values[i] + (value - b_values[i]).clamp(-cfg.clip_coef, cfg.clip_coef)
-                    v_loss = torch.max(v_loss, (clipped - b_returns[i]) ** 2)
-                v_loss = 0.5 * v_loss.mean()
-                entropy = entropy.mean()
-                loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
-                optimizer.step()
-                with torch.no_grad():  # approximate KL, (r - 1) - log r: Schulman's low-variance estimator
-                    stats.append(torch.stack([pg_loss, v_loss, entropy, ((ratio - 1) - log_ratio).mean(),
-                                              ((ratio - 1).abs() > cfg.clip_coef).float().mean()]))
+        batch, log = rollouts.collect(policy, timer)
+        tick = time.perf_counter()
+        losses = learn(cfg, policy, optimizer, batch)
         timer["learn"] += time.perf_counter() - tick
-
-        losses = dict(zip(("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac"),
-                          torch.stack(stats).mean(0).tolist()))
         steps, elapsed = (update + 1) * n * T, time.perf_counter() - start
         loss = losses["policy_loss"] + cfg.vf_coef * losses["value_loss"] - cfg.ent_coef * losses["entropy"]
         # samples: the agent steps that counted; reward: their mean reward
-        record = dict(step=steps, time=elapsed, samples=len(keep), reward=float(rewards[valid].mean()), loss=loss,
-                      **losses, **agents.log())
+        record = dict(step=steps, time=elapsed, samples=len(batch["obs"]), reward=float(batch["rewards"].mean()),
+                      loss=loss, **losses, **log)
         history.append(record)
         bar.update(n * T)
         bar.set_postfix_str(_summary(record), refresh=False)
@@ -415,6 +266,7 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0):
         save(out, policy, cfg, history)
     if own_env:
         env.close()
+    rollouts.close()
     return policy, history
 
 

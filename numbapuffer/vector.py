@@ -8,6 +8,9 @@ One interface over three backends:
     multiprocessing  one native env per worker process over its slice of shared-memory
                      buffers; batch_size < num_envs gives EnvPool-style async recv
                      (backend_multiprocessing.py)
+    ray              one native env per Ray actor, on the nodes of a Ray cluster, arrays
+                     through Ray's object store; async recv as above (backend_ray.py,
+                     imported only when asked for: ray is an optional extra)
 
     obs, infos = vec.reset(seed=0)
     obs, rewards, terminals, truncations, infos = vec.step(actions)
@@ -29,14 +32,15 @@ from numbapuffer.gymnasium_env import NumbaEnv, NumbaVecEnv, register
 
 __all__ = ["make", "Serial", "Multiprocessing", "NumbaVecEnv", "NumbaEnv", "register"]
 
-BACKENDS = ("native", "serial", "multiprocessing")
+BACKENDS = ("native", "serial", "multiprocessing", "ray")
 
 
 def make(env: str | Game, num_envs: int = 1, backend: str = "native", num_workers: int | None = None,
          batch_size: int | None = None, seed: int | None = None, **params) -> Env | Serial | Multiprocessing:
     """A vector of `num_envs` games of `env` (an env id, a Game, or for the serial backend
-    a creator of a single-agent gymnasium env) on `backend`. The multiprocessing backend
-    also takes `threads_per_worker` and `timeout` (see Multiprocessing)."""
+    a creator of a single-agent gymnasium env) on `backend`. The multiprocessing and ray
+    backends also take `threads_per_worker` and `timeout`, ray also `address` (see
+    Multiprocessing and backend_ray.Ray)."""
     if backend == "native":
         if num_workers not in (None, 1) or batch_size not in (None, num_envs):
             raise ValueError("the native backend is one env in this process: num_workers and batch_size "
@@ -46,4 +50,10 @@ def make(env: str | Game, num_envs: int = 1, backend: str = "native", num_worker
         return Serial(env, num_envs, num_workers, batch_size, seed, **params)
     if backend == "multiprocessing":
         return Multiprocessing(env, num_envs, num_workers, batch_size, seed, **params)
+    if backend == "ray":
+        try:
+            from numbapuffer.backend_ray import Ray
+        except ImportError as e:
+            raise ImportError(f'backend="ray" needs ray: pip install "numbapuffer[ray]" ({e})') from e
+        return Ray(env, num_envs, num_workers, batch_size, seed, **params)
     raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")

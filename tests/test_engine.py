@@ -12,6 +12,7 @@ from numba import njit
 import numbapuffer as npf
 from numbapuffer.core import seed_streams
 
+import slide
 import walk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -220,20 +221,10 @@ def test_box_actions_reject_nan():
 
 
 def box_game():
-    """A game defined inside a function: not importable by name, so compiled uncached."""
-    @njit
-    def reset(s, p, buf, a):
-        s.x = 0.0
-        buf.observations[a, 0] = s.x
-
-    @njit
-    def step(s, p, buf, a):
-        s.x += buf.actions[a, 0] + buf.actions[a, 1]
-        buf.observations[a, 0] = s.x
-
-    return npf.Game("slide", np.dtype([("x", np.float64)]), reset, step,
-                    observation_space=spaces.Box(-np.inf, np.inf, (1,), np.float32),
-                    action_space=spaces.Box(-1, 1, (2,), np.float32))
+    """slide's game with its functions compiled anew here: not importable by name, so
+    compiled uncached."""
+    return npf.Game("slide", np.dtype([("x", np.float64)]), njit(slide.reset.py_func), njit(slide.step.py_func),
+                    observation_space=slide.game.observation_space, action_space=slide.game.action_space)
 
 
 # --- determinism and seeding -------------------------------------------------------------

@@ -338,11 +338,11 @@ def test_default_game_reset_and_random_play_keep_the_grid_consistent():
 
 
 def test_sizes_and_params_are_checked():
-    with pytest.raises(ValueError, match="num_snakes=0 must be an integer >= 1"):
+    with pytest.raises(ValueError, match="num_snakes must be an integer >= 1, got 0"):
         snake.make_game(num_snakes=0)
-    with pytest.raises(ValueError, match="num_snakes=70 must be at most 62"):
+    with pytest.raises(ValueError, match="num_snakes must be at most 62, got 70"):
         snake.make_game(num_snakes=70)
-    with pytest.raises(ValueError, match="vision=2.5"):
+    with pytest.raises(ValueError, match="vision must be an integer >= 1, got 2.5"):
         snake.make_game(vision=2.5)
     with pytest.raises(ValueError, match="do not fit a 8x6 grid"):
         npf.Env(SMALL, num_envs=1, food=40)

@@ -202,23 +202,29 @@ def test_async_batches_step_every_game(no_leaks):
     action sent to its row: every game is stepped, with its own actions, once per send."""
     with npf.vector.make(count.game, 8, "multiprocessing", num_workers=4, batch_size=4, seed=0,
                          max_steps=10**9) as vec:
-        assert vec.observation_space.shape == (4, 1) and vec.action_space.shape == (4,)
-        vec.async_reset(seed=0)
-        sent = np.zeros(8, np.int64)
-        last = np.zeros(8, np.int64)
-        seen, k, start = [], 0, time.monotonic()
-        while min(seen.count(0), seen.count(4)) < 10 and time.monotonic() - start < 30:
-            k += 1  # whichever half is ready first comes back: on a loaded machine, often the same
-            obs, rew, term, trunc, infos, ids, masks = vec.recv()
-            assert len(ids) == 4 and ids[0] in (0, 4) and list(ids) == list(range(ids[0], ids[0] + 4))
-            np.testing.assert_array_equal(obs[:, 0], sent[ids])
-            np.testing.assert_array_equal(rew, last[ids] if sent[ids[0]] else 0)
-            seen.append(ids[0])
-            actions = (np.arange(4) + k) % 5
-            vec.send(actions)
-            sent[ids] += 1
-            last[ids] = actions
-        assert min(seen.count(0), seen.count(4)) >= 10 and sent.min() >= 10
+        step_halves(vec, 10)
+
+
+def step_halves(vec, times, seconds=30):
+    """Async batches of 4 of count.game's 8 games: step until each half came back `times`
+    times, checking each game was stepped once per send with its own actions."""
+    assert vec.observation_space.shape == (4, 1) and vec.action_space.shape == (4,)
+    vec.async_reset(seed=0)
+    sent = np.zeros(8, np.int64)
+    last = np.zeros(8, np.int64)
+    seen, k, start = [], 0, time.monotonic()
+    while min(seen.count(0), seen.count(4)) < times and time.monotonic() - start < seconds:
+        k += 1  # whichever half is ready first comes back: on a loaded machine, often the same
+        obs, rew, term, trunc, infos, ids, masks = vec.recv()
+        assert len(ids) == 4 and ids[0] in (0, 4) and list(ids) == list(range(ids[0], ids[0] + 4))
+        np.testing.assert_array_equal(obs[:, 0], sent[ids])
+        np.testing.assert_array_equal(rew, last[ids] if sent[ids[0]] else 0)
+        seen.append(ids[0])
+        actions = (np.arange(4) + k) % 5
+        vec.send(actions)
+        sent[ids] += 1
+        last[ids] = actions
+    assert min(seen.count(0), seen.count(4)) >= times and sent.min() >= times
 
 
 def test_send_and_recv_must_alternate(no_leaks):
@@ -348,3 +354,21 @@ def test_bench_vec_command_reports_every_case():
     for row in ("native, 64 games", "multiprocessing 2 workers, sync", "multiprocessing 2 workers, async batch 32",
                 "native env, 32 games", "NumbaVecEnv, 32 games", "per-step overhead over the native env"):
         assert row in out.stdout
+
+
+def test_ray_is_imported_only_by_the_ray_backend():
+    script = textwrap.dedent("""
+        import sys
+        import numbapuffer as npf
+        npf.vector.make("pong", 2, "serial").reset(seed=0)
+        assert "ray" not in sys.modules, "ray imported without the ray backend"
+        sys.modules["ray"] = None  # as where ray is not installed
+        try:
+            npf.vector.make("pong", 2, "ray")
+        except ImportError as e:
+            print(e)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": ROOT})
+    assert out.returncode == 0, out.stderr
+    assert 'backend="ray" needs ray: pip install "numbapuffer[ray]"' in out.stdout

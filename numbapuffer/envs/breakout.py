@@ -31,6 +31,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
+from numbapuffer.checks import INT32_MAX, check_range
 from numbapuffer.core import Game, rand_int
 from numbapuffer.render import COLORS, View, text
 
@@ -60,10 +61,22 @@ STATE = np.dtype([
 ])
 
 
+# Sizes and speeds in pixels, from a hundredth of a pixel (the paddle halved at the top
+# wall must not underflow to 0: a division by zero in paddle_bounce) to a million (above,
+# float32 positions lose whole pixels).
+MIN_PIXELS, MAX_PIXELS = 0.01, 1e6
+MAX_FRAMESKIP = 1000  # frames in one step; more would make a step take seconds
+
+
 def check(p):
-    for k, v in p.items():
-        if k != "paddle_shrink" and v <= 0:
-            raise ValueError(f"breakout: parameter {k}={v} must be > 0")
+    """The params these rules can play: observations stay inside their Box."""
+    check_range("breakout", p, [k for k, v in PARAMS.items() if isinstance(v, f32)], above=0, low=MIN_PIXELS,
+                high=MAX_PIXELS)
+    check_range("breakout", p, ("lives", "max_steps"), low=1, high=INT32_MAX)  # int32 counters
+    check_range("breakout", p, ("boards",), low=1, high=INT32_MAX // BOARD_POINTS)  # the score is int32
+    check_range("breakout", p, ("frameskip",), low=1, high=MAX_FRAMESKIP)
+    if p["ball_width"] >= p["width"]:
+        raise ValueError("breakout: the ball must be narrower than the field")
     if p["ball_speed"] > p["ball_max_speed"]:
         raise ValueError("breakout: ball_speed must not exceed ball_max_speed")
     if p["ball_max_speed"] >= min(p["brick_height"], p["width"] / COLS):

@@ -23,6 +23,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
+from numbapuffer.checks import check_range
 from numbapuffer.core import Game, rand_float
 from numbapuffer.render import COLORS, View, text
 
@@ -46,8 +47,7 @@ STATE = np.dtype([("x", np.float64), ("x_dot", np.float64), ("theta", np.float64
 
 
 def check(p):
-    if p["max_steps"] < 1:
-        raise ValueError(f"cartpole: parameter max_steps={p['max_steps']} must be >= 1")
+    check_range("cartpole", p, ("max_steps",), low=1)  # the step count is int64, as the param
 
 
 @njit

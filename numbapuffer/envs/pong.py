@@ -14,6 +14,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
+from numbapuffer.checks import INT32_MAX, check_range
 from numbapuffer.core import Game, rand_int
 from numbapuffer.render import COLORS, View, text
 
@@ -36,12 +37,27 @@ STATE = np.dtype([
 ])
 
 
+# Sizes and speeds in pixels, from a hundredth of a pixel (no float32 underflow to 0, a
+# division by zero) to a million (above, float32 positions lose whole pixels and sums of
+# them can overflow to inf: NaN observations).
+MIN_PIXELS, MAX_PIXELS = 0.01, 1e6
+MAX_FRAMESKIP = 1000  # frames in one step; more would make a step take seconds
+
+
 def check(p):
-    for k, v in p.items():
-        if v <= 0:
-            raise ValueError(f"pong: parameter {k}={v} must be > 0")
+    """The params these rules can play: observations stay inside their Box and no division by zero."""
+    sizes = [k for k, v in PARAMS.items() if isinstance(v, f32)]
+    check_range("pong", p, sizes, above=0, low=MIN_PIXELS, high=MAX_PIXELS)
+    check_range("pong", p, ("max_score",), low=1, high=INT32_MAX)  # scores are int32
+    check_range("pong", p, ("frameskip",), low=1, high=MAX_FRAMESKIP)
     if p["ball_width"] >= p["width"] or p["ball_height"] >= p["height"]:
         raise ValueError("pong: the ball must be smaller than the field")
+    if p["paddle_width"] >= p["width"] / 2 or p["paddle_height"] >= p["height"]:
+        raise ValueError("pong: the paddles must fit the field (paddle_width < width / 2, paddle_height < height)")
+    # the ball's vertical speed observed as (vy + max) / (2 max): it must never exceed the max
+    for k in ("ball_initial_speed_y", "ball_speed_y_increment"):
+        if p[k] > p["ball_max_speed_y"]:
+            raise ValueError(f"pong: parameter {k}={p[k]:g} must not exceed ball_max_speed_y={p['ball_max_speed_y']:g}")
 
 
 @njit
@@ -79,6 +95,14 @@ def reset(s, p, buf, a):
 
 
 @njit
+def end_game(s, p):
+    """The ball that ended the game has passed an edge: back inside the field, so that the
+    final observation stays inside the Box (here, not in observe: no cost on other steps)."""
+    s.ball_x = min(max(s.ball_x, f32(0)), p.width - p.ball_width)
+    s.ball_y = min(max(s.ball_y, f32(0)), p.height - p.ball_height)
+
+
+@njit
 def step(s, p, buf, a):
     action = buf.actions[a]
     direction = f32(1) if action == 1 else (f32(-1) if action == 2 else f32(0))
@@ -105,6 +129,7 @@ def step(s, p, buf, a):
                 s.score_r += 1
                 if s.score_r == p.max_score:
                     buf.terminals[a] = True  # the engine resets the game
+                    end_game(s, p)
                 else:
                     reset_round(s, p)
                 observe(s, p, buf.observations[a])
@@ -122,6 +147,7 @@ def step(s, p, buf, a):
                 s.score_l += 1
                 if s.score_l == p.max_score:
                     buf.terminals[a] = True
+                    end_game(s, p)
                 else:
                     reset_round(s, p)
                 observe(s, p, buf.observations[a])

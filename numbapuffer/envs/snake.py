@@ -44,8 +44,9 @@ from pettingzoo.utils.conversions import parallel_to_aec
 import colorsys
 from functools import partial
 
-from numbapuffer.checks import is_int
+from numbapuffer.checks import INT32_MAX, check_count, check_range
 from numbapuffer.core import Game, rand_int
+from numbapuffer.pickling import factory
 from numbapuffer.render import COLORS, View, text
 from numbapuffer.pettingzoo_env import ParallelEnv
 
@@ -275,16 +276,19 @@ def draw(surface, s, p, vision, cell, top):
         x = text(surface, n, (x + 20, 8), 24, COLORS["text"] if n else COLORS["dim"]).right + 16
 
 
+@factory  # its games pickle as this call
 def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
     """A snake Game of these sizes (see the module docstring)."""
-    sizes = dict(num_snakes=num_snakes, width=width, height=height, vision=vision, max_length=max_length)
-    for k, v in sizes.items():
-        if not is_int(v) or v < 1:
-            raise ValueError(f"snake: {k}={v!r} must be an integer >= 1")
-    if num_snakes > MAX_SNAKES:
-        raise ValueError(f"snake: num_snakes={num_snakes} must be at most {MAX_SNAKES}")
-    if max(width, height) + 2 * vision > np.iinfo(np.int16).max:
-        raise ValueError("snake: the grid (with its border of vision cells) must be under 32768 cells a side")
+    side_max = np.iinfo(np.int16).max  # grid coordinates are int16
+    num_snakes = check_count(num_snakes, "num_snakes", "snake: ", high=MAX_SNAKES)
+    width, height = check_count(width, "width", "snake: "), check_count(height, "height", "snake: ")
+    vision = check_count(vision, "vision", "snake: ")
+    max_length = check_count(max_length, "max_length", "snake: ")
+    if max(width, height) + 2 * vision > side_max:
+        raise ValueError(f"snake: the grid (with its border of vision cells) must be at most {side_max} cells a "
+                         f"side, got {height + 2 * vision}x{width + 2 * vision}")
+    if num_snakes * max_length > width * height:
+        raise ValueError(f"snake: {num_snakes} snakes of max_length {max_length} do not fit a {width}x{height} grid")
     state = np.dtype([
         ("grid", np.int8, (height + 2 * vision, width + 2 * vision)),
         ("body_r", np.int16, (num_snakes, max_length)),  # ring buffers of grid cells, head at `head`
@@ -296,8 +300,7 @@ def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
     ])
 
     def check(p):
-        if p["food"] < 0 or p["max_steps"] < 0:
-            raise ValueError(f"snake: food={p['food']} and max_steps={p['max_steps']} must be >= 0")
+        check_range("snake", p, ("food", "max_steps"), low=0, high=INT32_MAX)  # int32 counters
         if num_snakes * max_length + p["food"] > width * height:
             raise ValueError(f"snake: {num_snakes} snakes of max_length {max_length} and food={p['food']} "
                              f"do not fit a {width}x{height} grid")

@@ -17,6 +17,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
+from numbapuffer.checks import INT32_MAX, check_range
 from numbapuffer.core import Game, rand_int
 from numbapuffer.render import COLORS, View, text
 
@@ -27,10 +28,9 @@ STATE = np.dtype([("x", np.int32), ("y", np.int32), ("target_x", np.int32), ("ta
 
 
 def check(p):
-    if p["size"] < 2:
-        raise ValueError(f"squared: parameter size={p['size']} must be >= 2")
-    if p["max_steps"] < 1:
-        raise ValueError(f"squared: parameter max_steps={p['max_steps']} must be >= 1")
+    # rand_int(s, n) needs n < 2**32: the target is drawn from size * size - 1 cells
+    check_range("squared", p, ("size",), low=2, high=2**16)
+    check_range("squared", p, ("max_steps",), low=1, high=INT32_MAX)  # the step count is int32
 
 
 @njit
