@@ -23,7 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from numbapuffer import train as T  # noqa: E402
 
-CURVE_FIELDS = {"pong": "score", "connect4": "win", "squared": "episode_length", "cartpole": None}
+CURVE_FIELDS = {"pong": "score", "connect4": "win", "squared": "episode_length", "cartpole": None,
+                "breakout_pixels": "score"}
 
 
 def main():

@@ -32,12 +32,20 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
     the same sums aggregated over games; each clears them. Per-episode stats need a pass over
     every game's flags after each step, which costs more than the rest of this layer: use
     RecordEpisodeStatistics for those.
+
+    max_episode_steps: gymnasium's name for the game's `max_steps` param, which make_vec
+    passes from the id's spec; a `max_steps` given as well takes precedence.
     """
 
     def __init__(self, env: str | Game, num_envs: int = 1, seed: int | None = None,
                  autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP, render_mode: str | None = None,
-                 report_interval: int = 128, **params):
+                 report_interval: int = 128, max_episode_steps: int | None = None, **params):
         game = envs.get(env)
+        if max_episode_steps is not None:
+            if "max_steps" not in game.defaults:
+                raise ValueError(f"{game.name}: max_episode_steps={max_episode_steps!r} given, but the game has "
+                                 f"no max_steps param to set")
+            params.setdefault("max_steps", max_episode_steps)
         if game.agents != 1:
             raise ValueError(f"{game.name} has {game.agents} agents per game; NumbaVecEnv is for single-agent "
                              f"games: use its PettingZoo API (numbapuffer.envs.{game.name}.parallel_env()) or "
@@ -149,9 +157,12 @@ class NumbaEnv(gymnasium.Env):
 def register():
     """Register numbapuffer/<Name>-v0 with gymnasium for every first-party env: NumbaVecEnv
     for gymnasium.make_vec, NumbaEnv (one game) for gymnasium.make. Env modules load only
-    when one is made."""
+    when one is made. The ports of gymnasium's envs carry its time limit in their spec
+    (`max_episode_steps`): gymnasium.make's TimeLimit then truncates at the step the game
+    does, and make_vec hands it to NumbaVecEnv as the game's max_steps."""
     for env_id, name in envs.ENVS.items():
         gym_id = f"numbapuffer/{name}-v0"
         if gym_id not in gymnasium.registry:
             gymnasium.register(gym_id, entry_point="numbapuffer.vector:NumbaEnv",
-                               vector_entry_point="numbapuffer.vector:NumbaVecEnv", kwargs={"env": env_id})
+                               vector_entry_point="numbapuffer.vector:NumbaVecEnv", kwargs={"env": env_id},
+                               max_episode_steps=envs.MAX_EPISODE_STEPS.get(env_id))

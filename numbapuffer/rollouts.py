@@ -15,6 +15,7 @@ from torch import nn
 
 import numbapuffer as npf
 from numbapuffer import logs
+from numbapuffer.policy import RewardNorm, is_image
 from numbapuffer.train_cuda import CudaAgents
 
 __all__ = ["Agents", "Episodes", "Rollouts", "learn"]
@@ -124,7 +125,10 @@ class Rollouts:
             int(np.prod(space.shape))
         n, self.device = self.n, torch.device(cfg.device)
         with self.device:  # the rollout lives where the env and the policy do
-            self.obs = torch.zeros(T, n, self.obs_size)
+            # images stay uint8 (a float copy of 4 84x84 frames is 113 KB a sample)
+            self.obs = torch.zeros(T, n, self.obs_size, dtype=torch.uint8 if is_image(self.observation_space) else
+                                   torch.float32)
+            self.reward_norm = RewardNorm(n, cfg.gamma) if cfg.norm_reward else None
             self.actions = torch.zeros(T, n, act_size, dtype=torch.int64 if discrete else torch.float32)
             self.logprobs, self.rewards, self.values = torch.zeros(T, n), torch.zeros(T, n), torch.zeros(T, n)
             self.dones, self.valid = torch.zeros(T, n, dtype=torch.bool), torch.zeros(T, n, dtype=torch.bool)
@@ -148,18 +152,19 @@ class Rollouts:
         dones, valid = self.dones, self.valid
         for t in range(T):
             tick = time.perf_counter()
-            obs[t] = self.next_obs
+            obs[t] = policy.normalize(self.next_obs, update=True)  # each observation counted once
             dones[t] = self.next_done
             valid[t] = agents.valid()
             action, logprobs[t], values[t] = policy.act(obs[t])
             actions[t] = action
             env_action = policy.env_actions(action)
             tock = time.perf_counter()
-            self.next_obs, rewards[t], self.next_done = agents.step(env_action)
+            self.next_obs, reward, self.next_done = agents.step(env_action)
+            rewards[t] = reward if self.reward_norm is None else self.reward_norm(reward, self.next_done)
             timer["act"] += tock - tick
             timer["env"] += time.perf_counter() - tock
         tick = time.perf_counter()
-        next_value = policy(self.next_obs.float())[1]
+        next_value = policy(policy.normalize(self.next_obs))[1]
         # GAE: dones[t] marks obs[t] as the first of a new episode (the previous one ended)
         advantages, last = torch.zeros(T, n, device=self.device), torch.zeros(n, device=self.device)
         for t in reversed(range(T)):

@@ -328,3 +328,136 @@ def test_selfplay_restarts_after_the_game_in_the_default_mode():
         env.step(np.array([0, 1, 0, 1]))
     assert env.terminals.all() and (env.rewards == [1, -1, 1, -1]).all()
     assert (env.state["board"] == 0).all() and env.masks.tolist() == [True, False, True, False]
+
+
+# --- the searching opponent (opponent_depth, PufferLib 3.0's is 3) --------------------------
+
+def searcher(depth, n=1, seed=0):
+    env = npf.Env(connect4.game, num_envs=n, seed=seed, report_interval=0, autoreset="disabled",
+                  opponent_depth=depth)
+    env.reset(seed=seed)
+    return env
+
+
+def reference_value(board, piece, depth):
+    """Negamax by brute force on a numpy board: `piece` to move; depth for a win now,
+    0 when undecided within `depth` plies or drawn."""
+    legal = [c for c in range(COLS) if board[0, c] == 0]
+    if not legal:
+        return 0
+    children = []
+    for c in legal:
+        child = board.copy()
+        child[np.flatnonzero(child[:, c] == 0)[-1], c] = piece
+        if four_anywhere(child, piece):
+            return depth
+        children.append(child)
+    if depth == 1:
+        return 0
+    return max(-reference_value(child, -piece, depth - 1) for child in children)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_searching_opponent_takes_an_immediate_win(depth):
+    text = """
+        .......
+        .......
+        .......
+        ......O
+        ......O
+        XXX...O"""
+    env = searcher(depth)
+    setup(env, text)
+    _, rew, term, _ = play(env, 5)  # the agent threatens column 3; the opponent wins in column 6
+    assert env.state["board"][0, 2, 6] == -1 and rew[0] == -1 and term[0]
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_searching_opponent_blocks_an_immediate_loss(depth):
+    text = """
+        .......
+        .......
+        .......
+        .......
+        OOO....
+        XXX...."""
+    env = searcher(depth, n=50)
+    for g in range(50):
+        setup(env, text, g)
+    play(env, *[6] * 50)
+    assert (env.state["board"][:, 5, 3] == -1).all() and not env.terminals.any()
+
+
+def test_depth_3_sets_up_a_double_threat_that_depth_0_does_not():
+    text = """
+        .......
+        .......
+        .......
+        .......
+        .XX....
+        .OO...."""
+    n = 200
+    for depth, always in ((3, True), (0, False)):
+        env = searcher(depth, n=n, seed=depth)
+        for g in range(n):
+            setup(env, text, g)
+        play(env, *[6] * n)  # the agent plays away; O in column 3 threatens columns 0 and 4
+        chose_3 = env.state["board"][:, 5, 3] == -1
+        assert chose_3.all() if always else 0 < chose_3.sum() < n / 2
+
+
+def test_searching_opponent_breaks_ties_at_random():
+    text = """
+        ...O...
+        ...X...
+        ...O...
+        ...X...
+        ...O...
+        ...X..."""
+    n = 7000
+    env = searcher(3, n, seed=3)
+    for g in range(n):
+        setup(env, text, g)
+    play(env, *[0] * n)
+    boards = env.state["board"]
+    replies = np.array([np.flatnonzero((b == -1).any(axis=0) & (b != parse(text)).any(axis=0))[0] for b in boards])
+    counts = np.bincount(replies, minlength=7)
+    assert counts[3] == 0
+    assert all(abs(counts[c] - n / 6) < 5 * np.sqrt(n / 6) for c in (0, 1, 2, 4, 5, 6)), counts
+
+
+def test_searching_opponent_plays_a_best_move_of_a_brute_force_negamax():
+    """Random midgame positions: the opponent's reply is one of the best by the reference search."""
+    rng = np.random.default_rng(0)
+    env, checked = searcher(3, n=1, seed=1), 0
+    while checked < 12:
+        env.reset(seed=int(rng.integers(1 << 30)))
+        for _ in range(int(rng.integers(3, 9))):  # random moves into a midgame
+            board = env.state["board"][0].copy()
+            legal = np.flatnonzero(board[0] == 0)
+            move = int(rng.choice(legal))
+            after = board.copy()
+            after[np.flatnonzero(after[:, move] == 0)[-1], move] = 1
+            play(env, move)
+            if env.terminals[0] or four_anywhere(after, 1) or (after != 0).all():
+                break
+            values = {}
+            for c in np.flatnonzero(after[0] == 0):
+                child = after.copy()
+                child[np.flatnonzero(child[:, c] == 0)[-1], c] = -1
+                values[c] = 3 if four_anywhere(child, -1) else -reference_value(child, 1, 2)
+            reply = int(np.flatnonzero((env.state["board"][0] != after).any(axis=0))[0])
+            assert values[reply] == max(values.values()), (after, values, reply)
+            checked += 1
+
+
+def test_opponent_depth_is_checked():
+    with pytest.raises(ValueError, match="opponent_depth=9 must be in 0..8"):
+        searcher(9)
+    with pytest.raises(ValueError, match="opponent_depth=-1"):
+        searcher(-1)
+
+
+def test_searching_opponent_passes_check_env():
+    env = npf.make("connect4", num_envs=8, seed=0, opponent_depth=3)
+    assert npf.check_env(env, num_envs=16, steps=200) == []

@@ -36,9 +36,9 @@ def steps(env, k, seed=0):
 @pytest.mark.parametrize("env_id", npf.list_envs())
 def test_actions_inside_observations_rejected(env_id):
     buf = own_buffers(env_id, 4)
-    n = buf["actions"].size
-    buf["actions"] = buf["observations"].view(np.uint8).reshape(-1)[:4 * n].view(np.int32).reshape(
-        buf["actions"].shape)  # a contiguous int32 view into the observations
+    actions = buf["actions"]  # int32, or float32 for a Box action
+    buf["actions"] = buf["observations"].view(np.uint8).reshape(-1)[:actions.nbytes].view(actions.dtype).reshape(
+        actions.shape)  # a contiguous view of the actions' dtype into the observations
     with pytest.raises(ValueError, match="buf.observations and buf.actions share memory"):
         npf.make(env_id, num_envs=4, buf=buf)
 

@@ -218,3 +218,35 @@ def test_identical_to_the_c_loop(serial):
     for k in ("episode_return", "episode_length", "score"):
         assert cl[k] == pytest.approx(log[k])
     c.close()
+
+
+PUFFERLIB_REWARDS = dict(reward_return=0.1, reward_point_won=1.0, reward_point_lost=-1.0)
+
+
+def test_pufferlib_rewards_as_params():
+    """PufferLib 3.0's Pong: +0.1 a return, +1 a point won, -1 a point lost; the rules unchanged."""
+    cases = [  # (hand-set state, PufferLib's reward, ours)
+        (dict(ball_x=460, ball_y=300, ball_vx=10, ball_vy=0, paddle_yr=290, paddle_yl=300), 0.1, 1),
+        (dict(ball_x=5, ball_y=100, ball_vx=-10, ball_vy=-2, paddle_yl=500, paddle_yr=30), 1, 10),
+        (dict(ball_x=460, ball_y=400, ball_vx=10, ball_vy=2, paddle_yr=0, paddle_yl=380), -1, 0),
+        (dict(ball_x=200, ball_y=300, ball_vx=10, ball_vy=2, paddle_yl=100, paddle_yr=200), 0, 0),
+    ]
+    for fields, theirs, ours in cases:
+        puffer, default = pong(**PUFFERLIB_REWARDS), pong()
+        put(puffer, **fields)
+        put(default, **fields)
+        s1, obs1, rew1, term1, _ = step(puffer, STAY)
+        s2, obs2, rew2, term2, _ = step(default, STAY)
+        assert rew1 == np.float32(theirs) and rew2 == ours, fields
+        assert s1.tobytes() == s2.tobytes() and np.array_equal(obs1, obs2) and term1 == term2
+    env = pong(max_score=1, **PUFFERLIB_REWARDS)  # a lost game ends with -1
+    put(env, ball_x=460, ball_y=400, ball_vx=10, ball_vy=2, paddle_yr=0, paddle_yl=380)
+    assert step(env, STAY)[2:4] == (-1.0, True)
+    assert env.log()["episode_return"] == -1.0
+    with pytest.raises(ValueError, match="paddle_speed=0"):
+        pong(reward_point_lost=-1.0, paddle_speed=0.0)
+
+
+def test_pufferlib_rewards_pass_check_env():
+    env = npf.make("pong", num_envs=4, seed=0, **PUFFERLIB_REWARDS)
+    assert npf.check_env(env, num_envs=16, steps=300) == []

@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 from gymnasium import spaces
 
 import numbapuffer as npf
+from numbapuffer.bench import action_sets
 from numbapuffer.core import ended_games
 
 import slide
@@ -58,8 +59,9 @@ def actions(env):
     and values (out of range, NaN), lists, scalars, None and strings."""
     shape = env.actions.shape
     if isinstance(env.single_action_space, spaces.Box):
-        clean = hnp.arrays(st.sampled_from([np.float16, np.float32, ">f8", np.int8]), shape,
-                           elements=st.floats(-1, 1, width=16))
+        clean = st.one_of(hnp.arrays(st.sampled_from([np.float16, np.float32, ">f8"]), shape,
+                                     elements=st.floats(-1, 1, width=16)),
+                          hnp.arrays(np.int8, shape, elements=st.integers(-1, 1)))  # integers take a Box too
         n = 2
     else:
         n = env.single_action_space.n
@@ -181,9 +183,8 @@ def test_any_params_are_rejected_or_played_inside_the_box(env_id, data):
         return
     env.reset(seed=0)
     assert_sane(env)
-    rng = np.random.default_rng(0)
-    for _ in range(40):
-        env.step(rng.integers(0, env.single_action_space.n, env.num_agents))
+    for batch in action_sets(env.action_space, 40):  # any action space, Box included
+        env.step(batch)
         assert_sane(env)
         if autoreset == "disabled":
             ended = ended_games(env)
@@ -241,9 +242,7 @@ def test_any_buffers_are_rejected_or_used(env_id, data):
     assert clean, f"faulty buffers accepted: {faults}"
     twin = npf.Env(game, num_envs, seed=0)
     env.reset(seed=0), twin.reset(seed=0)
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        a = rng.integers(0, game.action_space.n, env.num_agents)
+    for a in action_sets(env.action_space, 20):
         env.step(a), twin.step(a)
     assert_same(env, snapshot(twin))
     assert all(getattr(env, k) is v for k, v in buf.items())

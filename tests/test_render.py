@@ -6,6 +6,7 @@ import sys
 
 import imageio.v3 as iio
 import numpy as np
+from gymnasium import spaces
 import pytest
 
 import numbapuffer as npf
@@ -18,7 +19,9 @@ from numbapuffer.render import Fields, Renderer
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAMES = npf.list_envs()
 # (height, width) of a frame at the default sizes, as each env's docstring states
-SIZES = {"pong": (640, 500), "breakout": (330, 576), "cartpole": (320, 600), "connect4": (464, 448),
+SIZES = {"acrobot": (500, 500), "mountaincar": (400, 600), "mountaincar_continuous": (400, 600),
+         "pendulum": (500, 500), "pong": (640, 500), "pong_pixels": (640, 500), "breakout_pixels": (330, 576),
+         "breakout": (330, 576), "cartpole": (320, 600), "connect4": (464, 448),
          "connect4_selfplay": (464, 448), "snake": (520, 488), "squared": (432, 404)}
 
 
@@ -221,7 +224,9 @@ def test_play_rejects_bad_input():
 
 
 # a feed each game acts on: (feed, frames, least steps)
-FEEDS = {"pong": ("down:6", 6, 6), "breakout": ("left:6", 6, 6), "cartpole": ("left:3,right:3", 6, 6),
+FEEDS = {"acrobot": ("left:3,right:3", 6, 6), "mountaincar": ("left:3,right:3", 6, 6),
+         "mountaincar_continuous": ("left:3,right:3", 6, 6), "pendulum": ("left:3,right:3", 6, 6),
+         "pong": ("down:6", 6, 6), "pong_pixels": ("down:6", 6, 6), "breakout_pixels": ("left:6", 6, 6), "breakout": ("left:6", 6, 6), "cartpole": ("left:3,right:3", 6, 6),
          "connect4": ("4:1,none:1,3:1", 4, 2), "connect4_selfplay": ("4:1,none:1,4:1,none:1", 4, 2),
          "snake": ("left:3,up:3", 6, 6), "squared": ("right:3,down:3", 6, 6)}
 
@@ -231,7 +236,8 @@ def test_every_env_plays_a_few_frames(name):
     feed, frames, steps = FEEDS[name]
     view = npf.envs.get(name).view
     space = npf.envs.get(name).action_space
-    assert all(space.contains(np.int64(a)) for a in view.keys.values())
+    box = isinstance(space, spaces.Box)
+    assert all(space.contains(np.full(space.shape, a, np.float32) if box else np.int64(a)) for a in view.keys.values())
     out = play(name, max_frames=frames, keys=feed, fps=0, seed=0)
     assert out["frames"] == frames and out["steps"] >= steps
     assert window() is None

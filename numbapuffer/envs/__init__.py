@@ -5,14 +5,24 @@ import importlib
 from numbapuffer.core import Game
 
 ENVS = {
+    "acrobot": "Acrobot",
     "breakout": "Breakout",
+    "breakout_pixels": "BreakoutPixels",
     "cartpole": "CartPole",
     "connect4": "Connect4",
     "connect4_selfplay": "Connect4Selfplay",
+    "mountaincar": "MountainCar",
+    "mountaincar_continuous": "MountainCarContinuous",
+    "pendulum": "Pendulum",
     "pong": "Pong",
+    "pong_pixels": "PongPixels",
     "snake": "Snake",
     "squared": "Squared",
 }
+# gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
+# test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
+MAX_EPISODE_STEPS = {"acrobot": 500, "cartpole": 500, "mountaincar": 200, "mountaincar_continuous": 999,
+                     "pendulum": 200}
 
 
 def get(env):

@@ -126,13 +126,18 @@ def fill_bricks(s):
 
 
 @njit
-def reset(s, p, buf, a):
+def start(s, p):
     fill_bricks(s)
     s.lives = p.lives
     s.score = 0
     s.walls = 0
     s.t = 0
     reset_round(s, p)
+
+
+@njit
+def reset(s, p, buf, a):
+    start(s, p)
     observe(s, p, buf.observations[a])
 
 
@@ -236,8 +241,9 @@ def frame(s, p, buf, a, action):
     return True
 
 
-@njit
-def step(s, p, buf, a):
+@njit(inline="always")  # a call LLVM does not inline passes each buffer as scalars: Pong ran at half speed
+def advance(s, p, buf, a):
+    """One step of the rules: everything but the observation (breakout_pixels draws its own)."""
     action = buf.actions[a]
     for _ in range(p.frameskip):
         if not frame(s, p, buf, a, action):
@@ -245,6 +251,11 @@ def step(s, p, buf, a):
     s.t += 1
     if s.t >= p.max_steps:
         buf.truncations[a] = True
+
+
+@njit
+def step(s, p, buf, a):
+    advance(s, p, buf, a)
     observe(s, p, buf.observations[a])
 
 

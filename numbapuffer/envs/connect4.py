@@ -6,7 +6,11 @@ empty row. +1 is the first player's piece, -1 the second's.
 `game` (env id "connect4", one agent): the agent plays +1 and always moves first; after
   each of its moves the opponent (-1) answers at once: it completes four when it can,
   else blocks a column where the agent would complete four, else plays a random legal
-  column drawn from the game's own stream.
+  column drawn from the game's own stream. Param `opponent_depth` d >= 1 makes it search
+  instead, as PufferLib 3.0's opponent does with d = 3: negamax over its move and the
+  next d - 1 plies (a win k plies ahead scores d + 1 - k, for the side that makes it;
+  positions not decided within d plies score 0), an immediate win taken first, ties
+  broken at random. d = 0 (the default) is the opponent above.
 `selfplay` (env id "connect4_selfplay", two agents per game): agent 0 plays +1 and moves
   first, agent 1 plays -1. Only the agent to move acts: its `masks` entry is True, the
   other's is False and that agent's action is ignored.
@@ -121,6 +125,53 @@ def opponent_column(s, mine, theirs):
     return -1  # unreachable: the board is never full here
 
 
+# Moves as bitboard arithmetic: adding a column's bottom bit to the occupied cells lands on
+# the column's first empty cell.
+COL_BOTTOM = np.array([1 << (7 * c) for c in range(COLS)], np.uint64)
+COL_CELLS = np.array([0x3F << (7 * c) for c in range(COLS)], np.uint64)
+COL_TOP = np.array([1 << (7 * c + ROWS - 1) for c in range(COLS)], np.uint64)
+
+
+@njit
+def negamax(me, them, moves, depth):
+    """Value for the side to move (cells `me`; the other side's `them`; `moves` pieces on
+    the board) searching `depth` >= 1 plies: depth for a win now, minus the other side's
+    value after each move, 0 for a draw or an undecided position."""
+    if moves == CELLS:
+        return 0
+    occupied = me | them
+    for c in range(COLS):
+        if not occupied & COL_TOP[c] and four(me | ((occupied + COL_BOTTOM[c]) & COL_CELLS[c])):
+            return depth
+    if depth == 1:
+        return 0
+    best = -CELLS
+    for c in range(COLS):
+        if not occupied & COL_TOP[c]:
+            best = max(best, -negamax(them, me | ((occupied + COL_BOTTOM[c]) & COL_CELLS[c]), moves + 1, depth - 1))
+    return best
+
+
+@njit
+def searched_column(s, mine, theirs, depth):
+    """The reply of the side whose pieces are `mine`, by a negamax of `depth` plies: an
+    immediate win first, then the best value, ties broken at random."""
+    for c in range(COLS):
+        if s.heights[c] < ROWS and four(mine | cell(c, s.heights[c])):
+            return c
+    best, ties, choice = -CELLS - 1, 0, -1
+    for c in range(COLS):
+        if s.heights[c] < ROWS:
+            v = 0 if depth == 1 else -negamax(theirs, mine | cell(c, s.heights[c]), s.moves + 1, depth - 1)
+            if v > best:
+                best, ties = v, 0
+            if v == best:  # each of the best so far kept with chance 1/ties: uniform among them
+                ties += 1
+                if rand_int(s, ties) == 0:
+                    choice = c
+    return choice
+
+
 @njit
 def observe(s, obs, piece, to_move):
     for r in range(ROWS):
@@ -173,7 +224,10 @@ def step(s, p, buf, a):
         end(buf, a, 0)
     else:
         opponent = bits(s, -1)
-        c = opponent_column(s, opponent, agent)
+        if p.opponent_depth == 0:
+            c = opponent_column(s, opponent, agent)
+        else:
+            c = searched_column(s, opponent, agent, p.opponent_depth)
         opponent |= cell(c, s.heights[c])
         drop(s, c, -1)
         if four(opponent):
@@ -268,7 +322,16 @@ VIEW = View(draw, size=(COLS * CELL, TOP + ROWS * CELL + 44), fps=30, keys={str(
             idle=None, click=click, help="1-7 or click: drop a red piece")
 
 LEGAL = slice(CELLS, CELLS + COLS)  # the observation's legal-move mask
-game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, log=LOG, view=VIEW, action_mask=LEGAL)
+MAX_DEPTH = 8  # plies: 7^8 positions a move is about as far as a step may take
+
+
+def check(p):
+    if not 0 <= p["opponent_depth"] <= MAX_DEPTH:
+        raise ValueError(f"connect4: parameter opponent_depth={p['opponent_depth']} must be in 0..{MAX_DEPTH}")
+
+
+game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, params=dict(opponent_depth=0), check=check, log=LOG,
+            view=VIEW, action_mask=LEGAL)
 selfplay = Game("connect4_selfplay", STATE, selfplay_reset, selfplay_step, OBSERVATION, ACTION, agents=2, log=LOG,
                 view=View(draw, VIEW.size, VIEW.fps, VIEW.keys, idle=None, click=click,
                           help="1-7 or click: drop a piece for the side to move"), action_mask=LEGAL)

@@ -3,8 +3,10 @@
 Observation: Box(0, 1, (8,), float32): left paddle y, right paddle y, ball x, ball y,
   ball vx, ball vy, left score, right score, each scaled to [0, 1].
 Action: Discrete(3): 0 stay, 1 up (+y), 2 down (-y).
-Reward: +1 for returning the ball, +10 for winning a point, 0 otherwise (the last one set
-  in a step counts).
+Reward: +1 for returning the ball, +10 for winning a point, 0 for losing one, 0 otherwise
+  (the last one set in a step counts). The params reward_return, reward_point_won and
+  reward_point_lost set the three; PufferLib 3.0's Pong is reward_return=0.1,
+  reward_point_won=1, reward_point_lost=-1.
 Termination: a side reaches `max_score` points; the game then restarts in the same step.
 Log: episode_return, episode_length, score (points the agent won).
 View: the field at its size in pixels (500x640 by default), +y drawn upward; the agent's
@@ -26,7 +28,9 @@ PARAMS = dict(
     ball_width=f32(32), ball_height=f32(32), paddle_speed=f32(8),
     ball_initial_speed_x=f32(10), ball_initial_speed_y=f32(1),
     ball_speed_y_increment=f32(3), ball_max_speed_y=f32(13), max_score=21, frameskip=1,
+    reward_return=f32(1), reward_point_won=f32(10), reward_point_lost=f32(0),
 )
+REWARDS = ("reward_return", "reward_point_won", "reward_point_lost")  # any finite value
 
 STATE = np.dtype([
     ("paddle_yl", np.float32), ("paddle_yr", np.float32),
@@ -46,7 +50,7 @@ MAX_FRAMESKIP = 1000  # frames in one step; more would make a step take seconds
 
 def check(p):
     """The params these rules can play: observations stay inside their Box and no division by zero."""
-    sizes = [k for k, v in PARAMS.items() if isinstance(v, f32)]
+    sizes = [k for k, v in PARAMS.items() if isinstance(v, f32) and k not in REWARDS]
     check_range("pong", p, sizes, above=0, low=MIN_PIXELS, high=MAX_PIXELS)
     check_range("pong", p, ("max_score",), low=1, high=INT32_MAX)  # scores are int32
     check_range("pong", p, ("frameskip",), low=1, high=MAX_FRAMESKIP)
@@ -87,10 +91,15 @@ def reset_round(s, p):
 
 
 @njit
-def reset(s, p, buf, a):
+def start(s, p):
     reset_round(s, p)
     s.score_l = 0
     s.score_r = 0
+
+
+@njit
+def reset(s, p, buf, a):
+    start(s, p)
     observe(s, p, buf.observations[a])
 
 
@@ -104,6 +113,13 @@ def end_game(s, p):
 
 @njit
 def step(s, p, buf, a):
+    advance(s, p, buf, a)
+    observe(s, p, buf.observations[a])
+
+
+@njit(inline="always")  # a call LLVM does not inline passes each buffer as scalars: Pong ran at half speed
+def advance(s, p, buf, a):
+    """One step of the rules: everything but the observation (pong_pixels draws its own)."""
     action = buf.actions[a]
     direction = f32(1) if action == 1 else (f32(-1) if action == 2 else f32(0))
     min_y = -p.paddle_height * HALF
@@ -124,7 +140,7 @@ def step(s, p, buf, a):
                 s.ball_vx = -s.ball_vx
                 s.n_bounces += 1
             else:  # the agent wins the point
-                buf.rewards[a] = 10
+                buf.rewards[a] = p.reward_point_won
                 buf.episode[a].score += 1
                 s.score_r += 1
                 if s.score_r == p.max_score:
@@ -132,29 +148,26 @@ def step(s, p, buf, a):
                     end_game(s, p)
                 else:
                     reset_round(s, p)
-                observe(s, p, buf.observations[a])
                 return
         if s.ball_x + p.ball_width > p.width:
             if s.ball_y + p.ball_height > s.paddle_yr and s.ball_y < s.paddle_yr + p.paddle_height:
                 s.ball_vx = -s.ball_vx
                 s.n_bounces += 1
-                buf.rewards[a] = 1
+                buf.rewards[a] = p.reward_return
                 vy = s.ball_vy + p.ball_speed_y_increment * direction
                 vy = min(max(vy, -p.ball_max_speed_y), p.ball_max_speed_y)
                 s.ball_vy = p.ball_speed_y_increment if abs(vy) < f32(0.01) else vy
             else:  # the opponent wins the point
-                buf.rewards[a] = 0
+                buf.rewards[a] = p.reward_point_lost
                 s.score_l += 1
                 if s.score_l == p.max_score:
                     buf.terminals[a] = True
                     end_game(s, p)
                 else:
                     reset_round(s, p)
-                observe(s, p, buf.observations[a])
                 return
         s.ball_x = min(max(s.ball_x, f32(0)), p.width - p.ball_width)
         s.ball_y = min(max(s.ball_y, f32(0)), p.height - p.ball_height)
-    observe(s, p, buf.observations[a])
 
 
 def draw(surface, s, p):
