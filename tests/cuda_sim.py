@@ -31,9 +31,10 @@ def main(actions_path, out_path):
         acts = given[name]
         env = npf.make(name, games, seed=seed, device="cuda")
         env.reset(seed=seed)
+        box = acts.dtype.kind == "f"
         seen = {b: [] for b in BUFFERS}
         for t, a in enumerate(acts):
-            env.step(cuda.to_device(a.astype(np.int64)) if t % 2 else a)
+            env.step(cuda.to_device(a.astype(np.float64 if box else np.int64)) if t % 2 else a)
             for b in BUFFERS:
                 seen[b].append(getattr(env, b).copy_to_host())
         for b in BUFFERS:
@@ -46,8 +47,8 @@ def main(actions_path, out_path):
         out[f"{name}/reset.observations"] = env.observations.copy_to_host()
         out[f"{name}/reset.rng"] = env.state.copy_to_host()["rng"]
         state = env.state.copy_to_host()
-        bad = acts[0].astype(np.int64)
-        bad[-1] = 99
+        bad = acts[0].astype(np.float64 if box else np.int64)
+        bad.flat[-1] = np.nan if box else 99
         try:
             env.step(cuda.to_device(bad))
             refused = "accepted"

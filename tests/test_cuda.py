@@ -38,7 +38,11 @@ def cpu_run(name, games, seed, acts):
 def random_actions(name, games, steps, seed=0):
     env = npf.make(name, games, seed=0)
     rng = np.random.default_rng(seed)
-    return rng.integers(0, env.single_action_space.n, (steps, env.num_agents)).astype(np.int32)
+    space = env.single_action_space
+    if isinstance(space, spaces.Box):
+        return rng.uniform(space.low, space.high, (steps, env.num_agents, *space.shape)).astype(np.float32)
+    high = space.n if isinstance(space, spaces.Discrete) else space.nvec
+    return rng.integers(0, high, (steps, env.num_agents, *space.shape)).astype(np.int32)
 
 
 @pytest.mark.parametrize("name", npf.list_envs())
