@@ -14,8 +14,18 @@ def list_envs() -> list[str]:
 
 
 def make(env: str | Game, num_envs: int = 1, seed: int | None = None, buf=None, render_mode: str | None = None,
-         **params) -> Env:
-    """A native vector env of `num_envs` games: `env` is an id from list_envs() or a Game."""
+         device: str = "cpu", **params) -> Env:
+    """A native vector env of `num_envs` games: `env` is an id from list_envs() or a Game.
+    device="cuda": the games and buffers live on the GPU (numbapuffer.env_cuda.CudaEnv;
+    needs numba-cuda, `pip install "numbapuffer[cuda]"`)."""
+    if device == "cuda":
+        if buf is not None or render_mode is not None:
+            raise ValueError('device="cuda" keeps its own buffers in GPU memory and does not render: '
+                             "leave buf and render_mode unset")
+        from numbapuffer.env_cuda import CudaEnv
+        return CudaEnv(envs.get(env), num_envs=num_envs, seed=seed, **params)
+    if device != "cpu":
+        raise ValueError(f'device must be "cpu" or "cuda", got {device!r}')
     return Env(envs.get(env), num_envs=num_envs, seed=seed, buf=buf, render_mode=render_mode, **params)
 
 

@@ -24,6 +24,7 @@ from gymnasium.vector.utils import batch_space
 from numbapuffer import envs
 from numbapuffer.core import Env, Game, ended_games
 from numbapuffer.debug import GameStepError
+from numbapuffer.records import value_bytes
 
 
 class Problems(list):
@@ -323,7 +324,7 @@ class _Checker:
 
 def _same(x, y):
     """Bit-identical (NaN equals NaN, -0.0 differs from 0.0): what determinism promises."""
-    return x.shape == y.shape and x.dtype == y.dtype and np.ascontiguousarray(x).tobytes() == np.ascontiguousarray(y).tobytes()
+    return x.shape == y.shape and x.dtype == y.dtype and value_bytes(x) == value_bytes(y)
 
 
 def _in_child(fn, timeout):

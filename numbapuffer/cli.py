@@ -202,7 +202,7 @@ def train_parser(sub):
                    help="native: the env in this process; ray: rollouts from Ray actors (numbapuffer/train_ray.py) "
                         "on the cluster at $RAY_ADDRESS, else a local Ray")
     t.add_argument("--num-workers", type=int, default=2, help="Ray rollout actors (--backend ray)")
-    types = {"int": int, "float": float, "bool": _bool}
+    types = {"int": int, "float": float, "bool": _bool, "str": str}
     for name, kind, help in _config_fields():
         t.add_argument("--" + name.replace("_", "-"), type=types[kind], default=None, metavar=kind.upper(), help=help)
 

@@ -109,6 +109,18 @@ def seed_streams(seed, games):
     return z
 
 
+def game_streams(seed, num_envs, game_offset=0, prefix=""):
+    """The stream state of each of `num_envs` games for a reset `seed` (checked): an int
+    gives game i the stream (seed, game_offset + i), a sequence one seed per game; None
+    (keep each game's stream) gives None."""
+    seed = parse_seed(seed, num_envs, prefix)
+    if seed is None:
+        return None
+    if isinstance(seed, int):
+        return seed_streams(seed, game_offset + np.arange(num_envs))
+    return np.concatenate([seed_streams(x, [0]) for x in seed])
+
+
 # ---------------------------------------------------------------------------------------
 # The game declaration
 # ---------------------------------------------------------------------------------------
@@ -158,12 +170,15 @@ class Game:
                 raise ValueError(f"{name}: action_mask {action_mask} must select {getattr(action_space, 'n', '?')} "
                                  f"entries of the observation for a Discrete action, got {size} for {action_space}")
         self.name = name
-        self.state = np.dtype(state.descr + [("rng", np.uint64)])
+        # Aligned records (C struct layout): CUDA cannot load a misaligned field, and the CPU
+        # kernels run as fast on them (benchmarks/pong_vs_c.py, 2026-11-29).
+        self.state = np.dtype([(f, state.fields[f][0]) for f in state.names] + [("rng", np.uint64)], align=True)
         self.reset, self.step = reset, step
         self.observation_space, self.action_space = observation_space, action_space
         self.agents = int(agents)
         self.defaults = dict(params or {})
-        self.params = np.dtype([(k, param_dtype(v)) for k, v in self.defaults.items()] or [("_", np.int64)])
+        self.params = np.dtype([(k, param_dtype(v)) for k, v in self.defaults.items()] or [("_", np.int64)],
+                               align=True)
         self.check = check
         self.log_fields = ("episode_return", "episode_length") + tuple(f for f in log if f not in
                                                                        ("episode_return", "episode_length"))
@@ -264,7 +279,7 @@ class Env:
         self.episodes = allocate(n, logs.log_dtype(game.log_fields, count=False))
         self.logs = allocate(n, logs.log_dtype(game.log_fields))
         self._all = np.ones(self.num_envs, np.bool_)
-        self._seed_games(self._all, _entropy() if seed is None else seed)
+        self._seed_games(self._all, entropy() if seed is None else seed)
         self.env_ids = np.arange(self.num_agents)
         self._infos = []
         self._lo, self._hi = action_bounds(space)
@@ -462,14 +477,9 @@ class Env:
 
     def _seed_games(self, which, seed):
         """Set the random stream of the games where `which` is true from `seed` (None: keep)."""
-        seed = parse_seed(seed, self.num_envs, f"{self.game.name}: ")
-        if seed is None:
-            return
-        if isinstance(seed, int):
-            streams = seed_streams(seed, self.game_offset + np.arange(self.num_envs))
-        else:
-            streams = np.concatenate([seed_streams(x, [0]) for x in seed])
-        self.state["rng"][which] = streams[which]
+        streams = game_streams(seed, self.num_envs, self.game_offset, f"{self.game.name}: ")
+        if streams is not None:
+            self.state["rng"][which] = streams[which]
 
     def _game_raised(self, what, error):
         self._ready = False  # the games are half-stepped: step needs a reset
@@ -513,5 +523,6 @@ def _unpickle_env(game, made, serial, snapshot):
     return env
 
 
-def _entropy():
+def entropy():
+    """A fresh random seed, for an env made with seed=None."""
     return int(np.random.SeedSequence().entropy) % 2**64

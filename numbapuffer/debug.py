@@ -16,7 +16,7 @@ import numpy as np
 
 from numbapuffer.errors import game_functions
 from numbapuffer.kernels import twin
-from numbapuffer.records import records
+from numbapuffer.records import records, value_bytes
 
 __all__ = ["GameStepError", "Checked"]
 
@@ -70,7 +70,7 @@ class Checked:
 
     def _problem(self, before):
         env = self.env
-        if env.params.tobytes() != before["params"].tobytes():
+        if value_bytes(env.params) != value_bytes(before["params"]):
             changed = [f for f in env.params.dtype.names if env.params[f].tobytes() != before["params"][f].tobytes()]
             return f"the params were written (p.{changed[0]})"
         for name in ("observations", "rewards"):

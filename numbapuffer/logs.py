@@ -15,7 +15,7 @@ __all__ = ["log_dtype", "means", "read", "read_per_agent", "merge", "Reports", "
 
 def log_dtype(fields, count=True):
     """The record of one agent's log: float64 `fields`, and `n` when `count`."""
-    return np.dtype([(f, np.float64) for f in fields] + ([("n", np.float64)] if count else []))
+    return np.dtype([(f, np.float64) for f in fields] + ([("n", np.float64)] if count else []), align=True)
 
 
 def means(totals, n):

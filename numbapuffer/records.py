@@ -6,8 +6,9 @@ under NUMBA_DISABLE_JIT read and write the state through `records(array)`, and d
 reads a read-only copy of one game, `Fields(record)`.
 """
 import numpy as np
+from numpy.lib.recfunctions import repack_fields
 
-__all__ = ["Fields", "records"]
+__all__ = ["Fields", "records", "value_bytes"]
 
 
 class Fields(np.record):
@@ -36,6 +37,13 @@ class Fields(np.record):
         except ValueError as e:  # a read-only copy
             raise AttributeError(f"field {name!r} is read-only here: drawing code must not change the "
                                  f"game's state ({e})") from None
+
+
+def value_bytes(a):
+    """The bytes of array `a`'s values, for comparing arrays bit for bit. An aligned record's
+    padding between fields is left out: numpy's copies leave it undefined."""
+    a = np.ascontiguousarray(a)
+    return (repack_fields(a) if a.dtype.names else a).tobytes()
 
 
 def records(a):

@@ -16,6 +16,7 @@ from torch import nn
 import numbapuffer as npf
 from numbapuffer import logs
 from numbapuffer.policy import RewardNorm, is_image
+from numbapuffer.train_cuda import CudaAgents
 
 __all__ = ["Agents", "Episodes", "Rollouts", "learn"]
 
@@ -113,7 +114,8 @@ class Rollouts:
     own buffers, with GAE(lambda) advantages: the samples that count, flat."""
 
     def __init__(self, cfg, env):
-        self.cfg, self.agents = cfg, Agents(env)
+        on_gpu = getattr(env, "device", "cpu") == "cuda"  # a CudaEnv: its buffers as CUDA tensors (train_cuda.py)
+        self.cfg, self.agents = cfg, CudaAgents(env) if on_gpu else Agents(env)
         self.n, T = self.agents.n, cfg.num_steps
         self.observation_space, self.action_space = env.single_observation_space, env.single_action_space
         space = self.action_space
@@ -121,15 +123,16 @@ class Rollouts:
         discrete = not isinstance(space, spaces.Box)
         act_size = (1 if isinstance(space, spaces.Discrete) else space.nvec.size) if discrete else \
             int(np.prod(space.shape))
-        n = self.n
-        # images stay uint8 (a float copy of 4 84x84 frames is 113 KB a sample)
-        self.obs = torch.zeros(T, n, self.obs_size, dtype=torch.uint8 if is_image(self.observation_space) else
-                               torch.float32)
-        self.reward_norm = RewardNorm(n, cfg.gamma) if cfg.norm_reward else None
-        self.actions = torch.zeros(T, n, act_size, dtype=torch.int64 if discrete else torch.float32)
-        self.logprobs, self.rewards, self.values = torch.zeros(T, n), torch.zeros(T, n), torch.zeros(T, n)
-        self.dones, self.valid = torch.zeros(T, n, dtype=torch.bool), torch.zeros(T, n, dtype=torch.bool)
-        self.next_obs, self.next_done = self.agents.reset(cfg.seed), torch.zeros(n, dtype=torch.bool)
+        n, self.device = self.n, torch.device(cfg.device)
+        with self.device:  # the rollout lives where the env and the policy do
+            # images stay uint8 (a float copy of 4 84x84 frames is 113 KB a sample)
+            self.obs = torch.zeros(T, n, self.obs_size, dtype=torch.uint8 if is_image(self.observation_space) else
+                                   torch.float32)
+            self.reward_norm = RewardNorm(n, cfg.gamma) if cfg.norm_reward else None
+            self.actions = torch.zeros(T, n, act_size, dtype=torch.int64 if discrete else torch.float32)
+            self.logprobs, self.rewards, self.values = torch.zeros(T, n), torch.zeros(T, n), torch.zeros(T, n)
+            self.dones, self.valid = torch.zeros(T, n, dtype=torch.bool), torch.zeros(T, n, dtype=torch.bool)
+            self.next_obs, self.next_done = self.agents.reset(cfg.seed), torch.zeros(n, dtype=torch.bool)
 
     def collect(self, policy, timer):
         """(batch of flat tensors: obs, actions, logprobs, advantages, returns, values, rewards;
@@ -163,7 +166,7 @@ class Rollouts:
         tick = time.perf_counter()
         next_value = policy(policy.normalize(self.next_obs))[1]
         # GAE: dones[t] marks obs[t] as the first of a new episode (the previous one ended)
-        advantages, last = torch.zeros(T, n), torch.zeros(n)
+        advantages, last = torch.zeros(T, n, device=self.device), torch.zeros(n, device=self.device)
         for t in reversed(range(T)):
             not_done = ~(self.next_done if t == T - 1 else dones[t + 1])
             following = next_value if t == T - 1 else values[t + 1]
@@ -182,7 +185,7 @@ def learn(cfg, policy, optimizer, batch):
     b_adv, b_returns, b_values = batch["advantages"], batch["returns"], batch["values"]
     stats = []
     for epoch in range(cfg.update_epochs):
-        order = torch.randperm(len(b_obs))
+        order = torch.randperm(len(b_obs), device=b_obs.device)
         for i in order.split(cfg.minibatch_size):
             head, value = policy(b_obs[i])
             logprob, entropy = policy.distribution(head, b_actions[i])

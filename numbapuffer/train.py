@@ -84,6 +84,7 @@ class Config:
     norm_obs: bool = doc(False, "normalize vector observations by running mean and std, clipped to +-10 (kept in "
                                 "the policy)")
     norm_reward: bool = doc(False, "divide rewards by the running std of the discounted return, clipped to +-10")
+    device: str = doc("cpu", "where games, rollouts and the policy live: cpu, or cuda (numbapuffer envs only)")
 
 
 # Per-env defaults: what differs from Config's defaults. Keys are numbapuffer env ids; a
@@ -155,7 +156,10 @@ def make_env(cfg, num_envs=None, **kwargs):
     n = cfg.num_envs if num_envs is None else num_envs
     if cfg.env in npf.list_envs():
         # report_interval=0: the trainer reads env.log() itself, once per rollout
-        return npf.make(cfg.env, num_envs=n, seed=cfg.seed, report_interval=0, **kwargs, **cfg.env_params)
+        return npf.make(cfg.env, num_envs=n, seed=cfg.seed, report_interval=0, device=cfg.device, **kwargs,
+                        **cfg.env_params)
+    if cfg.device != "cpu":
+        raise ValueError(f"train: device={cfg.device!r} needs a numbapuffer env id, got {cfg.env!r}")
     return gymnasium.make_vec(cfg.env, num_envs=n, **kwargs, **cfg.env_params)
 
 
@@ -176,7 +180,7 @@ def train(cfg, env=None, out=None, progress=True, save_interval=0, rollouts=None
     env = make_env(cfg) if own_env else env
     rollouts = Rollouts(cfg, env) if rollouts is None else rollouts
     n, T = rollouts.n, cfg.num_steps
-    policy = make_policy(cfg, rollouts.observation_space, rollouts.action_space)
+    policy = make_policy(cfg, rollouts.observation_space, rollouts.action_space).to(cfg.device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate, eps=1e-5)
     updates = num_updates(cfg, n)
     history, timer = [], dict(env=0.0, act=0.0, learn=0.0)
@@ -237,7 +241,8 @@ def _summary(record):
 def save(path, policy, cfg, history=()):
     """A checkpoint: the policy's weights, the Config (env id, env params, hyperparameters)
     and the training history."""
-    torch.save(dict(policy=policy.state_dict(), config=dataclasses.asdict(cfg), history=list(history)), path)
+    weights = {k: v.cpu() for k, v in policy.state_dict().items()}  # a GPU run's checkpoint loads anywhere
+    torch.save(dict(policy=weights, config=dataclasses.asdict(cfg), history=list(history)), path)
 
 
 def load(path, env=None):
@@ -245,7 +250,7 @@ def load(path, env=None):
     checkpoint is checked before anything is built (numbapuffer/checkpoint.py): a ValueError
     names what is wrong."""
     config, weights, history = checkpoint.read(path, Config, env)
-    cfg = Config(**config)
+    cfg = dataclasses.replace(Config(**config), device="cpu")  # evaluation runs on the CPU
     env = make_env(cfg, num_envs=1)
     policy = make_policy(cfg, env.single_observation_space, env.single_action_space)
     env.close()
