@@ -17,7 +17,7 @@ from numba import njit
 import numbapuffer as npf
 from numbapuffer import Game
 
-pytest.importorskip("numba_cuda", reason='numba-cuda is not installed (pip install -e ".[dev]" installs it)')
+pytest.importorskip("numba_cuda", reason='numba-cuda is not installed: pip install -e ".[cuda]" (.ci/run tests it in a venv of its own)')
 from numbapuffer import kernels_cuda  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
