@@ -140,11 +140,13 @@ class Game:
     action_mask: for a Discrete(n) action, the slice of the (flat) observation that holds
     the legal-move mask (1 legal, 0 not; n entries), which trainers and the PettingZoo
     adapter read; None when every action is always legal.
+    presets: name -> params overrides, chosen by `make(..., preset=name)` (params given by
+    keyword still win), e.g. {"pufferlib": {...}} for PufferLib's configuration of a game.
     """
 
     def __init__(self, name: str, state, reset, step, observation_space: spaces.Box, action_space: spaces.Space,
                  agents: int = 1, params: dict | None = None, check=None, log=(), view: View | None = None,
-                 action_mask: slice | None = None):
+                 action_mask: slice | None = None, presets: dict | None = None):
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise ValueError(f"game name {name!r} must be lowercase letters, digits and _")
         state = np.dtype(state)
@@ -185,6 +187,11 @@ class Game:
         self.view = view
         self.render_modes = ("human", "rgb_array") if view is not None else ()
         self.action_mask = action_mask
+        self.presets = {k: dict(v) for k, v in (presets or {}).items()}
+        for preset, values in self.presets.items():
+            unknown = [k for k in values if k not in self.defaults]
+            if unknown:
+                raise ValueError(f"{name}: preset {preset!r} sets unknown parameter {unknown[0]!r}")
 
     def __repr__(self):
         return f"Game({self.name!r})"
@@ -200,8 +207,13 @@ class Game:
     def __deepcopy__(self, memo):
         return self
 
-    def make_params(self, **overrides) -> np.ndarray:
-        """The params record (array of length 1) for these overrides, checked."""
+    def make_params(self, preset: str | None = None, **overrides) -> np.ndarray:
+        """The params record (array of length 1) for these overrides over a preset's, checked."""
+        if preset is not None:
+            if preset not in self.presets:
+                known = ", ".join(repr(k) for k in self.presets) or "none"
+                raise ValueError(f"{self.name}: unknown preset {preset!r} (known: {known})")
+            overrides = {**self.presets[preset], **overrides}
         unknown = [k for k in overrides if k not in self.defaults]
         if unknown:
             known = ", ".join(self.defaults) or "none"

@@ -620,3 +620,25 @@ def test_a_game_ends_when_each_agent_is_done_or_out_of_play(autoreset):
 def test_python_dash_m_runs_the_command_line():
     out = subprocess.run([sys.executable, "-m", "numbapuffer", "list"], capture_output=True, text=True, check=True)
     assert out.stdout.split() == npf.list_envs()
+
+
+def test_a_preset_sets_params_that_keywords_still_override():
+    @njit
+    def _reset(s, p, buf, a):
+        s.x = p.size
+
+    @njit
+    def _step(s, p, buf, a):
+        s.x = p.size
+
+    game = npf.Game("presets", np.dtype([("x", np.int32)]), _reset, _step,
+                    observation_space=spaces.Box(0, 1, (1,), np.float32), action_space=spaces.Discrete(2),
+                    params=dict(size=3, speed=1), presets={"big": dict(size=9, speed=2)})
+    assert npf.make(game, 1, preset="big").param_values() == {"size": 9, "speed": 2}
+    assert npf.make(game, 1, preset="big", size=4).param_values() == {"size": 4, "speed": 2}
+    with pytest.raises(ValueError, match="unknown preset 'small'.*'big'"):
+        npf.make(game, 1, preset="small")
+    with pytest.raises(ValueError, match="preset 'bad' sets unknown parameter 'sise'"):
+        npf.Game("presets", np.dtype([("x", np.int32)]), _reset, _step,
+                 observation_space=spaces.Box(0, 1, (1,), np.float32), action_space=spaces.Discrete(2),
+                 params=dict(size=3), presets={"bad": dict(sise=9)})
