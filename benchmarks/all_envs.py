@@ -16,7 +16,7 @@ import numba
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numbapuffer as npf  # noqa: E402
-from numbapuffer.bench import action_sets, interleaved, interleaved_parser, machine  # noqa: E402
+from numbapuffer.tools.bench import action_sets, interleaved, interleaved_parser, machine  # noqa: E402
 
 VARIANTS = {"connect4": {"connect4 depth3": dict(opponent_depth=3)}}
 

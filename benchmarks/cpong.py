@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 
-from numbapuffer.cache import cache_dir
+from numbapuffer.engine.cache import cache_dir
 from numbapuffer.core import seed_streams
 
 HERE = os.path.dirname(os.path.abspath(__file__))

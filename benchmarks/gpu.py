@@ -147,7 +147,7 @@ def main():
                 print(f"  {name:18} first difference at step {first}: {', '.join(differ[:6])}; "
                       f"largest float difference by then {worst}  [{took:.1f}s]")
     if args.train_steps:
-        from numbapuffer import train as T
+        from numbapuffer.train import loop as T
         cfg = T.config("pong", device="cuda", num_envs=args.train_games, total_steps=args.train_steps)
         print(f"\nPPO on Pong, device=cuda, {cfg.num_envs} games x {cfg.num_steps} steps per rollout, "
               f"minibatch {cfg.minibatch_size}, {cfg.total_steps:,} steps", flush=True)

@@ -38,6 +38,11 @@ PAIRS = {
 }
 
 
+def c_folders():
+    """The folders under pufferlib/ocean of the C envs in PAIRS (what the build script compiles)."""
+    return sorted({pair.c_class.split(".")[2] for pair in PAIRS.values()})
+
+
 def our_env(name, num_envs, seed=0):
     import numbapuffer as npf
     pair = PAIRS[name]
@@ -93,7 +98,7 @@ def parity(name, seed=0):
 
 def main():
     import numba
-    from numbapuffer.bench import interleaved, interleaved_parser, machine
+    from numbapuffer.tools.bench import interleaved, interleaved_parser, machine
     parser = interleaved_parser(__doc__)
     parser.add_argument("envs", nargs="*", help="default: every env in PAIRS")
     args = parser.parse_args()

@@ -17,7 +17,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numbapuffer as npf  # noqa: E402
 from benchmarks.cpong import CPong  # noqa: E402
-from numbapuffer.bench import interleaved_parser, machine, timed_steps  # noqa: E402
+from numbapuffer.tools.bench import interleaved_parser, machine, timed_steps  # noqa: E402
 
 
 def c_rate(cpong, threads, acts, seconds):

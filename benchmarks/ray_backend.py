@@ -18,7 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numbapuffer as npf  # noqa: E402
-from numbapuffer.bench import action_sets, interleaved, interleaved_parser, machine  # noqa: E402
+from numbapuffer.tools.bench import action_sets, interleaved, interleaved_parser, machine  # noqa: E402
 
 
 def stepper(vec):

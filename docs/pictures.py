@@ -12,7 +12,7 @@ import numpy as np
 
 import numbapuffer as npf
 from numbapuffer.envs import snake
-from numbapuffer.render import Fields
+from numbapuffer.engine.render import Fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

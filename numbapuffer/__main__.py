@@ -1,4 +1,4 @@
 """`python -m numbapuffer ...`: the same as the `numbapuffer` command."""
-from numbapuffer.cli import main
+from numbapuffer.tools.cli import main
 
 raise SystemExit(main())

@@ -24,34 +24,49 @@ new game's first observation. The engine adds each step's reward to `episode_ret
 kernels run without reference counting) and must draw randomness from `rand*(s)` only.
 """
 import copy
-import re
 from time import perf_counter
 
 import numba
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
-from numba import njit
 
-from numbapuffer import debug as checked_mode
-from numbapuffer import logs, pickling, render, threads
-from numbapuffer.buffers import BUFFERS, adopt, allocate, buffer_specs, check_memory
-from numbapuffer.checks import (
+from numbapuffer.engine import debug as checked_mode
+from numbapuffer.engine import logs, render, threads
+from numbapuffer.engine.buffers import (
+    BUFFERS,
+    adopt,
+    allocate,
+    buffer_specs,
+    check_memory,
+)
+from numbapuffer.engine.checks import (
+    INT32_MAX,
     action_bounds,
     check_count,
     check_mask,
-    check_param,
+    check_range,
     copy_discrete,
-    param_dtype,
-    parse_seed,
     write_actions,
 )
-from numbapuffer.errors import compile_error, debug_requested, game_raised
-from numbapuffer.kernels import kernels
-from numbapuffer.records import records
-from numbapuffer.render import View
+from numbapuffer.engine.errors import compile_error, debug_requested, game_raised
+from numbapuffer.engine.game import Game
+from numbapuffer.engine.kernels import kernels
+from numbapuffer.engine.pickling import factory
+from numbapuffer.engine.records import records
+from numbapuffer.engine.render import View
+from numbapuffer.engine.streams import (
+    entropy,
+    game_streams,
+    rand,
+    rand_float,
+    rand_int,
+    seed_streams,
+)
 
-__all__ = ["Env", "Game", "ended_games", "rand", "rand_float", "rand_int", "seed_streams"]
+# What a game author imports: Game, View, the random streams, check_range for params, factory
+__all__ = ["Env", "Game", "View", "ended_games", "rand", "rand_float", "rand_int", "seed_streams", "check_range",
+           "INT32_MAX", "factory"]
 
 AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
 # The arrays that, with the report count, decide everything an env does next (Env.snapshot).
@@ -61,170 +76,6 @@ SNAPSHOT = ("state", "params") + BUFFERS + ("episodes", "logs")
 # that cost more per step cross over sooner). From this many on, the env steps with
 # whichever kernel is faster right now (threads.Pacer). Env.use_serial() overrides.
 SERIAL_BELOW = 256
-
-
-# ---------------------------------------------------------------------------------------
-# Random streams: one xorshift64 state per game, stored in the game's record (`s.rng`).
-# Shifts and xors only, so results are the same compiled, under NUMBA_DISABLE_JIT and on
-# any number of threads.
-# ---------------------------------------------------------------------------------------
-_S13, _S7, _S17, _S32 = np.uint64(13), np.uint64(7), np.uint64(17), np.uint64(32)
-
-
-@njit
-def rand(s):
-    """Next 32 random bits (as uint64) from the game's stream `s.rng`."""
-    x = s.rng
-    x ^= x << _S13
-    x ^= x >> _S7
-    x ^= x << _S17
-    s.rng = x
-    return x >> _S32
-
-
-@njit
-def rand_float(s):
-    """Uniform float32 in [0, 1)."""
-    return np.float32(rand(s) >> np.uint64(8)) * np.float32(1.0 / 16777216.0)
-
-
-@njit
-def rand_int(s, n):
-    """Uniform integer in [0, n), for 1 <= n < 2**32 (32 random bits scaled by n)."""
-    return np.int64((rand(s) * np.uint64(n)) >> _S32)
-
-
-def seed_streams(seed, games):
-    """The stream state of each game index in `games` for `seed` (splitmix64, never 0).
-
-    A game's stream depends only on (seed, its global index), so splitting the games
-    across threads or processes never changes results."""
-    seed = np.uint64(int(seed) % 2**64)
-    with np.errstate(over="ignore"):
-        z = np.asarray(games, np.uint64) * np.uint64(0x9E3779B97F4A7C15) + seed * np.uint64(0xD1B54A32D192ED03)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    z[z == 0] = np.uint64(0x9E3779B97F4A7C15)
-    return z
-
-
-def game_streams(seed, num_envs, game_offset=0, prefix=""):
-    """The stream state of each of `num_envs` games for a reset `seed` (checked): an int
-    gives game i the stream (seed, game_offset + i), a sequence one seed per game; None
-    (keep each game's stream) gives None."""
-    seed = parse_seed(seed, num_envs, prefix)
-    if seed is None:
-        return None
-    if isinstance(seed, int):
-        return seed_streams(seed, game_offset + np.arange(num_envs))
-    return np.concatenate([seed_streams(x, [0]) for x in seed])
-
-
-# ---------------------------------------------------------------------------------------
-# The game declaration
-# ---------------------------------------------------------------------------------------
-class Game:
-    """What a game author declares; everything else is derived by the engine.
-
-    name: the env id. state: numpy record dtype of one game (the engine appends `rng`).
-    reset, step: the per-game @njit functions (see the module docstring).
-    observation_space, action_space: of one agent. agents: agents per game.
-    params: name -> default; the default's type is the field's type (np.float32(8) is
-    float32, a Python int is int64, a Python float float64). check: optional Python
-    function of the params dict that raises ValueError naming a bad value.
-    log: extra per-episode log fields beyond episode_return and episode_length, which the
-    engine keeps itself; the step function sets or adds to `buf.episode[agent].<field>`.
-    view: optional numbapuffer.render.View (drawing from the state record, frame size and
-    rate, keys for human play); a game with one offers render modes "human" and "rgb_array".
-    action_mask: for a Discrete(n) action, the slice of the (flat) observation that holds
-    the legal-move mask (1 legal, 0 not; n entries), which trainers and the PettingZoo
-    adapter read; None when every action is always legal.
-    presets: name -> params overrides, chosen by `make(..., preset=name)` (params given by
-    keyword still win), e.g. {"pufferlib": {...}} for PufferLib's configuration of a game.
-    """
-
-    def __init__(self, name: str, state, reset, step, observation_space: spaces.Box, action_space: spaces.Space,
-                 agents: int = 1, params: dict | None = None, check=None, log=(), view: View | None = None,
-                 action_mask: slice | None = None, presets: dict | None = None):
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise ValueError(f"game name {name!r} must be lowercase letters, digits and _")
-        state = np.dtype(state)
-        if state.names is None:
-            raise TypeError(f"{name}: state must be a structured (record) dtype")
-        if "rng" in state.names:
-            raise ValueError(f"{name}: state field 'rng' is reserved for the engine's random stream")
-        for fn, what in ((reset, "reset"), (step, "step")):
-            if not isinstance(fn, numba.core.registry.CPUDispatcher) and not (numba.config.DISABLE_JIT and callable(fn)):
-                raise TypeError(f"{name}: {what} must be an @njit function")
-        if not isinstance(observation_space, spaces.Box):
-            raise TypeError(f"{name}: observation_space must be a gymnasium Box")
-        if not observation_space.dtype.isnative:
-            raise TypeError(f"{name}: observation_space has dtype {observation_space.dtype} (non-native byte order); "
-                            f"compiled code needs native numbers")
-        if not isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete, spaces.Box)):
-            raise TypeError(f"{name}: action_space must be Discrete, MultiDiscrete or Box")
-        if view is not None and not isinstance(view, View):
-            raise TypeError(f"{name}: view must be a numbapuffer.render.View, got {type(view).__name__}")
-        if action_mask is not None:
-            size = len(range(int(np.prod(observation_space.shape)))[action_mask])
-            if not isinstance(action_space, spaces.Discrete) or size != action_space.n:
-                raise ValueError(f"{name}: action_mask {action_mask} must select {getattr(action_space, 'n', '?')} "
-                                 f"entries of the observation for a Discrete action, got {size} for {action_space}")
-        self.name = name
-        # Aligned records (C struct layout): CUDA cannot load a misaligned field, and the CPU
-        # kernels run as fast on them (benchmarks/pong_vs_c.py, 2026-11-29).
-        self.state = np.dtype([(f, state.fields[f][0]) for f in state.names] + [("rng", np.uint64)], align=True)
-        self.reset, self.step = reset, step
-        self.observation_space, self.action_space = observation_space, action_space
-        self.agents = int(agents)
-        self.defaults = dict(params or {})
-        self.params = np.dtype([(k, param_dtype(v)) for k, v in self.defaults.items()] or [("_", np.int64)],
-                               align=True)
-        self.check = check
-        self.log_fields = ("episode_return", "episode_length") + tuple(f for f in log if f not in
-                                                                       ("episode_return", "episode_length"))
-        self.view = view
-        self.render_modes = ("human", "rgb_array") if view is not None else ()
-        self.action_mask = action_mask
-        self.presets = {k: dict(v) for k, v in (presets or {}).items()}
-        for preset, values in self.presets.items():
-            unknown = [k for k in values if k not in self.defaults]
-            if unknown:
-                raise ValueError(f"{name}: preset {preset!r} sets unknown parameter {unknown[0]!r}")
-
-    def __repr__(self):
-        return f"Game({self.name!r})"
-
-    # A game is a declaration, not data: copies are the game itself, and pickles are recipes
-    # (its module and name, the factory call that made it, or its declaration: pickling.py).
-    def __reduce__(self):
-        return pickling.reduce_game(self)
-
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
-
-    def make_params(self, preset: str | None = None, **overrides) -> np.ndarray:
-        """The params record (array of length 1) for these overrides over a preset's, checked."""
-        if preset is not None:
-            if preset not in self.presets:
-                known = ", ".join(repr(k) for k in self.presets) or "none"
-                raise ValueError(f"{self.name}: unknown preset {preset!r} (known: {known})")
-            overrides = {**self.presets[preset], **overrides}
-        unknown = [k for k in overrides if k not in self.defaults]
-        if unknown:
-            known = ", ".join(self.defaults) or "none"
-            raise TypeError(f"{self.name}: unknown parameter {unknown[0]!r} (known: {known})")
-        values = {k: check_param(self.name, k, overrides.get(k, v), self.params[k]) for k, v in self.defaults.items()}
-        if self.check is not None:
-            self.check(values)
-        out = np.zeros(1, self.params)
-        for k, v in values.items():
-            out[k] = v
-        return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -244,7 +95,7 @@ class Env:
     after it restarts the game instead of stepping it, with reward 0, as gymnasium's
     NEXT_STEP), or "disabled" (finished games stay ended, not stepped, reward 0, until
     `reset(mask=...)`).
-    debug: step with the checked kernels (see numbapuffer.debug), which turn an index out of
+    debug: step with the checked kernels (see numbapuffer.engine.debug), which turn an index out of
     range, a neighbour's rows, a params write or a non-finite observation or reward into a
     GameStepError naming the game, the step and the line. Default: NUMBAPUFFER_DEBUG set.
     """
@@ -318,7 +169,7 @@ class Env:
         # One chunk of games per thread Numba may run; with fewer threads active, a thread
         # takes several chunks.
         self._chunks = min(self.num_envs, numba.config.NUMBA_NUM_THREADS)
-        self._progress = np.zeros(self._chunks, np.int64)  # games each chunk went through (kernel_template)
+        self._progress = np.zeros(self._chunks, np.int64)  # games each chunk went through (engine/template.py)
         self._step_args = self._buffers + (self.logs.view(np.float64).reshape(n, f + 1), self._chunks,
                                            self._progress, AUTORESET.index(self.autoreset))
         threads.launch()
@@ -534,7 +385,3 @@ def _unpickle_env(game, made, serial, snapshot):
     env.restore(snapshot)
     return env
 
-
-def entropy():
-    """A fresh random seed, for an env made with seed=None."""
-    return int(np.random.SeedSequence().entropy) % 2**64

@@ -4,12 +4,12 @@ One interface over three backends:
 
     native           the native Env itself: one object, one kernel call per step
     serial           several native envs (or plain gymnasium envs, emulated) stepped in a
-                     loop in this process, writing into one set of buffers (backend_serial.py)
+                     loop in this process, writing into one set of buffers (backends/serial.py)
     multiprocessing  one native env per worker process over its slice of shared-memory
                      buffers; batch_size < num_envs gives EnvPool-style async recv
-                     (backend_multiprocessing.py)
+                     (backends/multiprocessing.py)
     ray              one native env per Ray actor, on the nodes of a Ray cluster, arrays
-                     through Ray's object store; async recv as above (backend_ray.py,
+                     through Ray's object store; async recv as above (backends/ray.py,
                      imported only when asked for: ray is an optional extra)
 
     obs, infos = vec.reset(seed=0)
@@ -24,13 +24,13 @@ One interface over three backends:
 raise, as they could not say which games a batch holds: use send/recv. Games autoreset as
 in the native env.
 
-The gymnasium drop-in `NumbaVecEnv` (gymnasium_env.py) is importable from here too.
+The gymnasium drop-in `NumbaVecEnv` (adapters/gymnasium.py) is importable from here too.
 """
 from numbapuffer import envs
-from numbapuffer.backend_multiprocessing import Multiprocessing
-from numbapuffer.backend_serial import Serial
+from numbapuffer.backends.multiprocessing import Multiprocessing
+from numbapuffer.backends.serial import Serial
 from numbapuffer.core import Env, Game
-from numbapuffer.gymnasium_env import NumbaEnv, NumbaVecEnv, register
+from numbapuffer.adapters.gymnasium import NumbaEnv, NumbaVecEnv, register
 
 __all__ = ["make", "Serial", "Multiprocessing", "NumbaVecEnv", "NumbaEnv", "register"]
 
@@ -54,7 +54,7 @@ def make(env: str | Game, num_envs: int = 1, backend: str = "native", num_worker
         return Multiprocessing(env, num_envs, num_workers, batch_size, seed, **params)
     if backend == "ray":
         try:
-            from numbapuffer.backend_ray import Ray
+            from numbapuffer.backends.ray import Ray
         except ImportError as e:
             raise ImportError(f'backend="ray" needs ray: pip install "numbapuffer[ray]" ({e})') from e
         return Ray(env, num_envs, num_workers, batch_size, seed, **params)

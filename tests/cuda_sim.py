@@ -18,7 +18,7 @@ import numpy as np
 from numba import cuda
 
 import numbapuffer as npf
-from numbapuffer.records import value_bytes
+from numbapuffer.engine.records import value_bytes
 
 BUFFERS = ("observations", "rewards", "terminals", "truncations", "masks")
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import numbapuffer as npf
-from numbapuffer import cli
+from numbapuffer.tools import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENVS = ", ".join(npf.list_envs())

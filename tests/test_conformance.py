@@ -18,8 +18,8 @@ from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 
 import numbapuffer as npf
-from numbapuffer import cli
-from numbapuffer.bench import action_sets
+from numbapuffer.tools import cli
+from numbapuffer.tools.bench import action_sets
 from numbapuffer.envs import ENVS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -18,7 +18,7 @@ import numbapuffer as npf
 from numbapuffer import Game
 
 pytest.importorskip("numba_cuda", reason='numba-cuda is not installed: pip install -e ".[cuda]" (.ci/run tests it in a venv of its own)')
-from numbapuffer import kernels_cuda  # noqa: E402
+from numbapuffer.gpu import kernels as kernels_cuda  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUFFERS = ("observations", "rewards", "terminals", "truncations", "masks")
@@ -174,7 +174,7 @@ def cuda_torch():
 
 @pytest.mark.skipif(not cuda_torch(), reason="no GPU (or no CUDA torch) here")
 def test_trainer_learns_squared_on_the_gpu():
-    from numbapuffer import train as T
+    from numbapuffer.train import loop as T
     cfg = T.config("squared", total_steps=150_000, device="cuda")
     policy, history = T.train(cfg, progress=False)
     trained = T.evaluate(policy.cpu(), T.make_env(T.config("squared"), num_envs=200), seed=5)

@@ -16,7 +16,7 @@ from gymnasium.wrappers.vector import (ClipReward, DictInfoToList, NormalizeObse
 
 import numbapuffer as npf
 from numbapuffer import NumbaVecEnv
-from numbapuffer.gymnasium_env import NumbaEnv
+from numbapuffer.adapters.gymnasium import NumbaEnv
 
 import count
 import walk

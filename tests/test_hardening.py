@@ -106,7 +106,7 @@ def test_tmp_cache_dir_of_another_user_is_refused(tmp_path, good_cache):
 
 
 def test_private_dir_rules(tmp_path, monkeypatch):
-    from numbapuffer import cache
+    from numbapuffer.engine import cache
     mine = tmp_path / "mine"
     assert cache.private_dir(str(mine)) is None
     assert oct(mine.stat().st_mode & 0o777) == oct(0o700)
@@ -205,7 +205,7 @@ PROBE = "npf_hostile_probe"  # a module that records being imported
 @pytest.fixture
 def trainer(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
-    from numbapuffer import train
+    from numbapuffer.train import loop as train
     (tmp_path / f"{PROBE}.py").write_text(f"open({str(tmp_path / 'imported')!r}, 'w').close()\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     return torch, train
@@ -222,7 +222,7 @@ def checkpoint_of(trainer, path, **config):
 
 
 def test_hostile_checkpoint_env_imports_nothing(tmp_path, trainer, capsys):
-    from numbapuffer import cli
+    from numbapuffer.tools import cli
     path = checkpoint_of(trainer, tmp_path / "hostile.pt", env=f"{PROBE}:X-v0")
     with pytest.raises(ValueError, match="neither a numbapuffer env nor a registered gymnasium id"):
         trainer[1].load(str(path))
@@ -247,7 +247,7 @@ def test_checkpoint_env_with_module_prefix_loads_when_the_user_names_it(tmp_path
 @pytest.mark.parametrize("damage", ["empty", "truncated", "garbage", "unknown_key", "bad_type", "bad_param",
                                     "not_a_dict", "bad_weights"])
 def test_broken_checkpoint_is_one_clear_line(tmp_path, trainer, damage, capsys):
-    from numbapuffer import cli
+    from numbapuffer.tools import cli
     torch, T = trainer
     path = tmp_path / "broken.pt"
     if damage in ("unknown_key", "bad_type", "bad_param"):
@@ -288,7 +288,7 @@ def test_memory_limit_is_what_is_left_not_what_allocation_would_survive(monkeypa
     """Under a container's limit, allocations succeed (the kernel overcommits) and the pages
     touched at allocation get the process killed: the estimate must come first."""
     import numbapuffer as npf
-    from numbapuffer import buffers
+    from numbapuffer.engine import buffers
     monkeypatch.setattr(buffers, "available_memory", lambda: 2**20)
     with pytest.raises(MemoryError, match=r"snake: needs about [\d,]+ bytes .* more than the 1,048,576 bytes"):
         npf.make("snake", num_envs=1000)
@@ -315,7 +315,7 @@ def test_interrupted_send_or_recv_closes_the_backend_with_a_clear_error(monkeypa
     import numpy as np
 
     import numbapuffer as npf
-    from numbapuffer import backend_multiprocessing as M
+    from numbapuffer.backends import multiprocessing as M
     vec = npf.vector.make("pong", num_envs=2, backend="multiprocessing", num_workers=1, seed=0)
     vec.timeout = 5.0
     try:
@@ -371,8 +371,9 @@ def test_worker_kernel_reads_its_checked_copy_not_shared_memory(monkeypatch):
 
     import numpy as np
 
-    from numbapuffer import backend_multiprocessing as M, envs
-    from numbapuffer.buffers import buffer_specs
+    from numbapuffer.backends import multiprocessing as M
+    from numbapuffer import envs
+    from numbapuffer.engine.buffers import buffer_specs
     from numbapuffer.core import Env
     game = envs.get("pong")
     layout, size = M._layout(buffer_specs(game.observation_space, game.action_space, 4))
@@ -421,7 +422,7 @@ def test_two_threads_stepping_parallel_kernels_under_workqueue_do_not_abort():
 
 @pytest.mark.parametrize("version", [2, 1])
 def test_available_memory_is_the_room_under_the_tightest_cgroup_limit(tmp_path, monkeypatch, version):
-    from numbapuffer import buffers
+    from numbapuffer.engine import buffers
     proc, cgroup = tmp_path / "proc", tmp_path / "cgroup"
     (proc / "self").mkdir(parents=True)
     (proc / "meminfo").write_text("MemTotal:       65536000 kB\nMemAvailable:   32768000 kB\n")

@@ -6,8 +6,8 @@ import pytest
 from gymnasium import spaces
 
 import numbapuffer as npf
-from numbapuffer import checks
-from numbapuffer.buffers import buffer_specs
+from numbapuffer.engine import checks
+from numbapuffer.engine.buffers import buffer_specs
 from numbapuffer.envs import snake
 
 import count

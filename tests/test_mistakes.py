@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import numbapuffer as npf
-from numbapuffer.debug import GameStepError
-from numbapuffer.errors import GameCompileError
+from numbapuffer.engine.debug import GameStepError
+from numbapuffer.engine.errors import GameCompileError
 
 GAME = '''\
 import numpy as np
@@ -152,7 +152,7 @@ def test_compile_mistake_names_the_line(planted, name):
     for w in words:
         assert re.search(w, text), f"{w!r} not in:\n{text}"
     assert len(text.splitlines()) <= 15 and len(text) < 1500, text
-    assert "npf_" not in text and "kernel_template" not in text  # never the generated module's lines
+    assert "npf_" not in text and "engine/template.py" not in text  # never the generated module's lines
     assert e.numba_error is not None and e.__cause__ is None
 
 
@@ -202,7 +202,7 @@ def test_check_env_survives_a_game_that_aborts(monkeypatch):
     import faulthandler
     import os
 
-    from numbapuffer import check
+    from numbapuffer.tools import check
 
     def abort():
         faulthandler.disable()  # pytest's crash report of the child would only be noise here

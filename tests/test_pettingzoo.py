@@ -1,4 +1,4 @@
-"""The PettingZoo adapter (numbapuffer/pettingzoo_env.py) on snake and connect4 self-play:
+"""The PettingZoo adapter (numbapuffer/adapters/pettingzoo.py) on snake and connect4 self-play:
 PettingZoo's own API, seed and max_cycles tests, and the mapping of the native game."""
 import types
 import warnings
@@ -10,7 +10,7 @@ from pettingzoo.test import api_test, max_cycles_test, parallel_api_test, parall
 
 import numbapuffer as npf
 from numbapuffer.envs import connect4, connect4_selfplay, snake
-from numbapuffer.pettingzoo_env import ParallelEnv
+from numbapuffer.adapters.pettingzoo import ParallelEnv
 
 MODULES = {"snake": snake, "connect4": connect4, "connect4_selfplay": connect4_selfplay}
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import numbapuffer as npf
-from numbapuffer.bench import action_sets
+from numbapuffer.tools.bench import action_sets
 from numbapuffer.envs import breakout_pixels, pong_pixels
 
 SIZE = 84

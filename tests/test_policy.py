@@ -1,4 +1,4 @@
-"""The trainer's policies and normalizers (numbapuffer/policy.py): the CNN on pixel
+"""The trainer's policies and normalizers (numbapuffer/train/policy.py): the CNN on pixel
 observations, observation and reward normalization as gymnasium's wrappers compute them,
 and the statistics saved with the policy."""
 import math
@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import numbapuffer as npf  # noqa: E402
-from numbapuffer import policy as P  # noqa: E402
-from numbapuffer import train as T  # noqa: E402
+from numbapuffer.train import policy as P  # noqa: E402
+from numbapuffer.train import loop as T  # noqa: E402
 
 
 def few_updates(env_id, updates=2, **overrides):

@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 from gymnasium import spaces
 
 import numbapuffer as npf
-from numbapuffer.bench import action_sets
+from numbapuffer.tools.bench import action_sets
 from numbapuffer.core import ended_games
 
 import slide

@@ -176,8 +176,8 @@ def test_train_with_ray_rollout_actors(cluster, tmp_path):
     """A short PPO run whose rollouts come from two actors on the two nodes; the checkpoint
     loads and plays as a local one does."""
     pytest.importorskip("torch", reason="torch is not installed (the trainer's extra)")
-    from numbapuffer import train
-    from numbapuffer.train_ray import RayRollouts
+    from numbapuffer.train import loop as train
+    from numbapuffer.train.ray import RayRollouts
     cfg = train.config("cartpole", total_steps=16 * 64 * 3, num_steps=64, seed=0)
     rollouts = RayRollouts(cfg, num_workers=2)
     policy, history = train.train(cfg, out=str(tmp_path / "cp.pt"), progress=False, rollouts=rollouts)
@@ -193,7 +193,7 @@ def test_train_with_ray_rollout_actors(cluster, tmp_path):
 
 def test_train_backend_ray_command_errors(cluster, capsys):
     pytest.importorskip("torch", reason="torch is not installed (the trainer's extra)")
-    from numbapuffer import cli
+    from numbapuffer.tools import cli
     for argv, match in ((["train", "CartPole-v1", "--backend", "ray", "--quiet"], "not a numbapuffer env id"),
                         (["train", "cartpole", "--backend", "ray", "--num-workers", "3", "--quiet"],
                          "multiple of num_workers (3)")):

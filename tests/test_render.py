@@ -10,11 +10,11 @@ from gymnasium import spaces
 import pytest
 
 import numbapuffer as npf
-from numbapuffer import render
-from numbapuffer.bench import action_sets
+from numbapuffer.engine import render
+from numbapuffer.tools.bench import action_sets
 from numbapuffer.envs import connect4, snake
-from numbapuffer.play import play
-from numbapuffer.render import Fields, Renderer
+from numbapuffer.tools.play import play
+from numbapuffer.engine.render import Fields, Renderer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAMES = npf.list_envs()
@@ -94,7 +94,7 @@ def test_render_modes_are_checked_against_the_game():
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"pong: render\(\) needs render_mode='human' or 'rgb_array'"):
         env.render()
-    with pytest.raises(TypeError, match="view must be a numbapuffer.render.View"):
+    with pytest.raises(TypeError, match="view must be a numbapuffer.engine.render.View"):
         npf.Game("x", walk.STATE, walk.reset, walk.step, walk.game.observation_space, walk.game.action_space,
                  view=lambda surface, s, p: None)
     with pytest.raises(ValueError, match="View: size must be"):
@@ -191,7 +191,7 @@ def test_pettingzoo_adapter_renders():
 
 def test_play_pong_from_the_command_line_moves_the_paddle():
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
-    cmd = [sys.executable, "-m", "numbapuffer.cli", "play", "pong", "--max-frames", "120", "--keys", "up:60,down:30",
+    cmd = [sys.executable, "-m", "numbapuffer", "play", "pong", "--max-frames", "120", "--keys", "up:60,down:30",
            "--seed", "0", "--trace", "paddle_yr,score_l,score_r"]
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -218,7 +218,7 @@ def test_play_rejects_bad_input():
         play("connect4", max_frames=2, trace=["board"])
     with pytest.raises(ValueError, match="max_frames must be an integer >= 1"):
         play("pong", max_frames=0)
-    out = subprocess.run([sys.executable, "-m", "numbapuffer.cli", "play", "pong", "--keys", "x:1"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "numbapuffer", "play", "pong", "--keys", "x:1"], cwd=ROOT,
                          env=dict(os.environ, SDL_VIDEODRIVER="dummy"), capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "numbapuffer play: error: pong: bad key feed entry 'x:1'" in out.stderr
 

@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 
 import numbapuffer as npf
-from numbapuffer.threads import Pacer
+from numbapuffer.engine.threads import Pacer
 
 
 def run_windows(pacer, cost, windows):

@@ -1,4 +1,4 @@
-"""The PPO trainer (numbapuffer/train.py): a few updates on native and gymnasium envs with
+"""The PPO trainer (numbapuffer/train/): a few updates on native and gymnasium envs with
 every kind of action space, checkpoints, evaluation, and the train/eval commands. Short
 runs only; the long acceptance runs are examples/learn.py."""
 import math
@@ -13,8 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import numbapuffer as npf  # noqa: E402
-from numbapuffer import cli  # noqa: E402
-from numbapuffer import train as T  # noqa: E402
+from numbapuffer.tools import cli  # noqa: E402
+from numbapuffer.train import loop as T  # noqa: E402
 
 import reach  # noqa: E402
 
@@ -264,7 +264,7 @@ def test_cli_eval_render_plays_one_game_in_a_window(tmp_path, monkeypatch, capsy
     cli.main(["train", "squared", "--total-steps", "1024", "--num-envs", "64", "--num-steps", "16", "--out",
               str(path), "--quiet"])
     drawn = []
-    from numbapuffer import render
+    from numbapuffer.engine import render
     real = render.Renderer.show
     monkeypatch.setattr(render.Renderer, "show", lambda self, s: drawn.append(1) or real(self, s))
     assert cli.main(["eval", "squared", "--policy", str(path), "--render"]) == 0
@@ -280,13 +280,13 @@ def run_python(code):
 def test_the_core_package_and_its_command_work_without_torch():
     # sys.modules["torch"] = None makes `import torch` fail, as on a machine without it
     done = run_python("import sys; sys.modules['torch'] = None\n"
-                      "import numbapuffer as npf, numbapuffer.cli as cli\n"
+                      "import numbapuffer as npf, numbapuffer.tools.cli as cli\n"
                       "env = npf.make('squared', num_envs=4); env.reset(seed=0)\n"
                       "assert cli.main(['list']) == 0\n"
                       "cli.main(['train', 'squared'])")
     assert "squared" in done.stdout
     assert done.returncode == 2 and "training needs torch" in done.stderr and "[train]" in done.stderr
-    done = run_python("import sys, numbapuffer, numbapuffer.cli; assert 'torch' not in sys.modules")
+    done = run_python("import sys, numbapuffer, numbapuffer.tools.cli; assert 'torch' not in sys.modules")
     assert done.returncode == 0, done.stderr
 
 

@@ -353,7 +353,7 @@ def test_a_script_without_the_main_guard_is_told_why(tmp_path):
 
 
 def test_bench_vec_command_reports_every_case():
-    out = subprocess.run([sys.executable, "-m", "numbapuffer.cli", "bench-vec", "--num-envs", "64", "--gym-num-envs",
+    out = subprocess.run([sys.executable, "-m", "numbapuffer", "bench-vec", "--num-envs", "64", "--gym-num-envs",
                           "32", "--seconds", "0.01", "--rounds", "1"], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, env={**os.environ, "PYTHONPATH": ROOT})
     assert out.returncode == 0, out.stderr

@@ -25,9 +25,9 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import check_range
+from numbapuffer.engine.checks import check_range
 from numbapuffer.core import Game, rand_float
-from numbapuffer.render import COLORS, View, text
+from numbapuffer.engine.render import COLORS, View, text
 
 DT = 0.2
 LINK_LENGTH_1 = 1.0

@@ -12,7 +12,7 @@ View: breakout's.
 import numpy as np
 from numba import njit
 
-from numbapuffer import pixels
+from numbapuffer.engine import pixels
 from numbapuffer.core import Game
 from numbapuffer.envs import breakout
 

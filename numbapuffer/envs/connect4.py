@@ -42,8 +42,8 @@ from gymnasium import spaces
 from numba import njit
 
 from numbapuffer.core import Game, rand_int
-from numbapuffer.render import COLORS, View, text
-from numbapuffer.pettingzoo_env import AECEnv, ParallelEnv
+from numbapuffer.engine.render import COLORS, View, text
+from numbapuffer.adapters.pettingzoo import AECEnv, ParallelEnv
 
 ROWS, COLS = 6, 7
 CELLS = ROWS * COLS

@@ -21,9 +21,9 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import check_range
+from numbapuffer.engine.checks import check_range
 from numbapuffer.core import Game, rand_float
-from numbapuffer.render import COLORS, View, text
+from numbapuffer.engine.render import COLORS, View, text
 
 MIN_POSITION, MAX_POSITION = -1.2, 0.6
 MAX_SPEED = 0.07

@@ -25,10 +25,10 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import check_range
+from numbapuffer.engine.checks import check_range
 from numbapuffer.core import Game, rand_float
 from numbapuffer.envs.mountaincar import HIGH, LOW, STATE, draw_car, observe
-from numbapuffer.render import View
+from numbapuffer.engine.render import View
 
 f32 = np.float32
 MIN_POSITION, MAX_POSITION = f32(-1.2), f32(0.6)

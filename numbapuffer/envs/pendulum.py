@@ -23,9 +23,9 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import check_range
+from numbapuffer.engine.checks import check_range
 from numbapuffer.core import Game, rand_float
-from numbapuffer.render import COLORS, View, text
+from numbapuffer.engine.render import COLORS, View, text
 
 MAX_SPEED = 8.0
 MAX_TORQUE = np.float32(2.0)

@@ -16,9 +16,9 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import INT32_MAX, check_range
+from numbapuffer.engine.checks import INT32_MAX, check_range
 from numbapuffer.core import Game, rand_int
-from numbapuffer.render import COLORS, View, text
+from numbapuffer.engine.render import COLORS, View, text
 
 f32 = np.float32
 HALF = f32(0.5)

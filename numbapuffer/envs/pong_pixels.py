@@ -11,7 +11,7 @@ View: pong's.
 """
 from numba import njit
 
-from numbapuffer import pixels
+from numbapuffer.engine import pixels
 from numbapuffer.core import Game
 from numbapuffer.envs import pong
 

@@ -43,11 +43,11 @@ from numba import njit
 import colorsys
 from functools import partial
 
-from numbapuffer.checks import INT32_MAX, check_count, check_range
+from numbapuffer.engine.checks import INT32_MAX, check_count, check_range
 from numbapuffer.core import Game, rand_int
-from numbapuffer.pickling import factory
-from numbapuffer.render import COLORS, View, text
-from numbapuffer.pettingzoo_env import AECEnv, ParallelEnv
+from numbapuffer.engine.pickling import factory
+from numbapuffer.engine.render import COLORS, View, text
+from numbapuffer.adapters.pettingzoo import AECEnv, ParallelEnv
 
 f32 = np.float32
 # Grid cells: snake k's body is SNAKE + 2k, its head SNAKE + 2k + 1.

@@ -17,9 +17,9 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.checks import INT32_MAX, check_range
+from numbapuffer.engine.checks import INT32_MAX, check_range
 from numbapuffer.core import Game, rand_int
-from numbapuffer.render import COLORS, View, text
+from numbapuffer.engine.render import COLORS, View, text
 
 STAY, UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3, 4
 

@@ -1,6 +1,6 @@
 """The step and reset kernels of one game: the prange loop, autoreset and episode logs.
 
-numbapuffer.kernels writes a copy of this file for each game (module npf_<game>_<hash>,
+numbapuffer.engine.kernels writes a copy of this file for each game (module npf_<game>_<hash>,
 in the kernel cache), with the block between the GAME markers replaced by imports of that
 game's `reset` and `step` and its agent count. Numba then inlines the game's functions
 into these kernels and caches the compiled result beside the copy. As it stands, this file

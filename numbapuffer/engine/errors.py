@@ -13,8 +13,8 @@ import os
 import re
 import traceback
 
-from numbapuffer.buffers import BUFFERS
-from numbapuffer.kernels import callees
+from numbapuffer.engine.buffers import BUFFERS
+from numbapuffer.engine.kernels import callees
 
 __all__ = ["GameCompileError", "compile_error", "game_raised", "game_functions", "debug_requested"]
 

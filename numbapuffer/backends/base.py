@@ -11,9 +11,9 @@ async_reset, send, recv, _log (the log of every game, read and cleared) and clos
 import numpy as np
 from gymnasium.vector.utils import batch_space
 
-from numbapuffer import logs
-from numbapuffer.buffers import buffer_specs, check_memory
-from numbapuffer.checks import action_bounds, check_count, is_int, parse_seed, write_actions
+from numbapuffer.engine import logs
+from numbapuffer.engine.buffers import buffer_specs, check_memory
+from numbapuffer.engine.checks import action_bounds, check_count, is_int, parse_seed, write_actions
 
 __all__ = ["Backend", "Workers", "check_split", "split_seed", "batch_groups"]
 

@@ -29,10 +29,11 @@ from multiprocessing import shared_memory
 import numba
 import numpy as np
 
-from numbapuffer import envs, logs, pickling
-from numbapuffer.backend import Workers, batch_groups, check_split, split_seed
-from numbapuffer.buffers import allocate, touch
-from numbapuffer.checks import check_count, is_int
+from numbapuffer import envs
+from numbapuffer.engine import logs, pickling
+from numbapuffer.backends.base import Workers, batch_groups, check_split, split_seed
+from numbapuffer.engine.buffers import allocate, touch
+from numbapuffer.engine.checks import check_count, is_int
 from numbapuffer.core import Env
 
 __all__ = ["Multiprocessing"]

@@ -6,7 +6,7 @@ kernel draws from per-thread state, an exception inside a parallel kernel vanish
 check below turns one of these into a sentence that names the game, the buffer, the agent,
 the step and the value.
 
-First the game plays in debug mode (numbapuffer.debug), in a child process where the platform
+First the game plays in debug mode (numbapuffer.engine.debug), in a child process where the platform
 forks: an index out of range, a neighbour's rows, a params write or a non-finite observation
 comes back as a problem naming the line, and a game that aborts the process takes down the
 child, not the caller. The other checks run only when that play found nothing.
@@ -23,8 +23,8 @@ from gymnasium.vector.utils import batch_space
 
 from numbapuffer import envs
 from numbapuffer.core import Env, Game, ended_games
-from numbapuffer.debug import GameStepError
-from numbapuffer.records import value_bytes
+from numbapuffer.engine.debug import GameStepError
+from numbapuffer.engine.records import value_bytes
 
 
 class Problems(list):

@@ -1,9 +1,9 @@
-"""PPO's two halves, apart from the loop that drives them (train.py): rollouts and learning.
+"""PPO's two halves, apart from the loop that drives them (loop.py): rollouts and learning.
 
 Rollouts runs the policy on an env for `num_steps` steps of every agent and computes the
 GAE(lambda) advantages; learn() takes such a batch through PPO's clipped update. The env is
 met through Agents, which adds what a native env or a gymnasium VectorEnv lacks (see
-train.py's docstring). The Ray trainer (train_ray.py) runs Rollouts inside Ray actors.
+loop.py's docstring). The Ray trainer (ray.py) runs Rollouts inside Ray actors.
 """
 import time
 
@@ -14,9 +14,9 @@ from gymnasium import spaces
 from torch import nn
 
 import numbapuffer as npf
-from numbapuffer import logs
-from numbapuffer.policy import RewardNorm, is_image
-from numbapuffer.train_cuda import CudaAgents
+from numbapuffer.engine import logs
+from numbapuffer.train.policy import RewardNorm, is_image
+from numbapuffer.train.cuda import CudaAgents
 
 __all__ = ["Agents", "Episodes", "Rollouts", "learn"]
 

@@ -92,7 +92,7 @@ def main(argv=None):
 
 def bench(args):
     import numbapuffer as npf
-    from numbapuffer.bench import env_rate, machine
+    from numbapuffer.tools.bench import env_rate, machine
     env_id("bench", args.env)
     set_threads("bench", args.threads)
     print(f"numbapuffer bench {args.env}: {args.seconds:g} s per figure, median of {args.rounds} rounds")
@@ -126,7 +126,7 @@ def add_play(sub):
 
 
 def play(args):
-    from numbapuffer.play import play as play_game
+    from numbapuffer.tools.play import play as play_game
     policy, params = None, {}
     env_id("play", args.env)
     if args.policy:
@@ -146,21 +146,20 @@ def play(args):
     print(f"final state: {fields}")
 
 # ---------------------------------------------------------------------------------------
-# train and eval (PPO in numbapuffer/train.py; torch is the optional extra `train`)
+# train and eval (PPO in numbapuffer/train/; torch is the optional extra `train`)
 # ---------------------------------------------------------------------------------------
 def _train_module(command):
     try:
-        from numbapuffer import train as module
+        from numbapuffer.train import loop as module
     except ImportError as e:
         fail(command, f"training needs torch and tqdm ({e}); install them with pip install -e \".[train]\"")
     return module
 
 
 def _config_fields():
-    """Config's fields, read from train.py's source so that --help works without torch."""
+    """Config's fields, read from train/loop.py's source so that --help works without torch."""
     import ast
-    import importlib.util
-    source = open(importlib.util.find_spec("numbapuffer.train").origin).read()
+    source = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "train", "loop.py")).read()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ClassDef) and node.name == "Config":
             for f in node.body:
@@ -188,9 +187,9 @@ def _param(text):
 
 
 def train_parser(sub):
-    t = sub.add_parser("train", help="train a policy by PPO (numbapuffer/train.py)",
+    t = sub.add_parser("train", help="train a policy by PPO (numbapuffer/train/)",
                        description="Train a policy by PPO. Options left out take the env's defaults from "
-                                   "the table DEFAULTS in numbapuffer/train.py.")
+                                   "the table DEFAULTS in numbapuffer/train/loop.py.")
     t.add_argument("env", help="a numbapuffer env id, or a gymnasium id (trained through gymnasium.make_vec)")
     t.add_argument("--out", default=None, help="checkpoint path (default: ENV.pt)")
     t.add_argument("--force", action="store_true", help="overwrite the checkpoint at --out if it exists")
@@ -258,7 +257,7 @@ def train(args):
 
 def _ray_rollouts(cfg, num_workers):
     try:
-        from numbapuffer.train_ray import RayRollouts
+        from numbapuffer.train.ray import RayRollouts
     except ImportError as e:
         fail("train", f'--backend ray needs ray ({e}): pip install "numbapuffer[ray]"')
     return RayRollouts(cfg, num_workers)
@@ -315,7 +314,7 @@ def set_threads(command, threads):
 
 
 def bench_vec(args):
-    from numbapuffer.bench import machine, vector_rates
+    from numbapuffer.tools.bench import machine, vector_rates
     env_id("bench-vec", args.env)
     set_threads("bench-vec", args.threads)
     print(f"numbapuffer bench-vec {args.env}: median of {args.rounds} interleaved rounds of {args.seconds:g} s")

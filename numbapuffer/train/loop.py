@@ -23,7 +23,7 @@ NEXT_STEP autoreset leaves out the step after each episode's end, whose action i
 The native env's buffers are read in place (torch.from_numpy) and actions are written
 straight into its `actions` buffer.
 
-Policies (numbapuffer/policy.py) have a shared trunk, an MLP or, for image observations, a
+Policies (numbapuffer/train/policy.py) have a shared trunk, an MLP or, for image observations, a
 small CNN: Discrete and MultiDiscrete actions are sampled from categorical heads, Box actions
 from a Gaussian with a learned, state-independent std. `norm_obs` and `norm_reward`
 normalize observations and rewards by running statistics, as CleanRL's
@@ -40,9 +40,9 @@ from gymnasium import spaces
 from tqdm import tqdm
 
 import numbapuffer as npf
-from numbapuffer import checkpoint
-from numbapuffer.policy import Policy
-from numbapuffer.rollouts import Agents, Rollouts, learn
+from numbapuffer.train import checkpoint
+from numbapuffer.train.policy import Policy
+from numbapuffer.train.rollouts import Agents, Rollouts, learn
 
 __all__ = ["Config", "Policy", "config", "train", "evaluate", "save", "load", "make_env", "make_policy"]
 
@@ -247,7 +247,7 @@ def save(path, policy, cfg, history=()):
 
 def load(path, env=None):
     """(policy, cfg, history) from a checkpoint written by save(), of `env` if given. The
-    checkpoint is checked before anything is built (numbapuffer/checkpoint.py): a ValueError
+    checkpoint is checked before anything is built (numbapuffer/train/checkpoint.py): a ValueError
     names what is wrong."""
     config, weights, history = checkpoint.read(path, Config, env)
     cfg = dataclasses.replace(Config(**config), device="cpu")  # evaluation runs on the CPU

@@ -18,11 +18,12 @@ import numpy as np
 import ray
 import torch
 
-from numbapuffer import envs, logs
-from numbapuffer.backend import check_split
-from numbapuffer.backend_ray import connect, kill_actors
+from numbapuffer import envs
+from numbapuffer.engine import logs
+from numbapuffer.backends.base import check_split
+from numbapuffer.backends.ray import connect, kill_actors
 from numbapuffer.core import Env
-from numbapuffer.rollouts import Rollouts
+from numbapuffer.train.rollouts import Rollouts
 
 __all__ = ["RayRollouts"]
 
@@ -70,7 +71,7 @@ class _Actor:
     """A Ray actor: a native env of `games` games from global game `offset`, and a policy."""
 
     def __init__(self, cfg, worker, offset, games):
-        from numbapuffer.train import Config, Policy, action_mask  # torch and the trainer, in the actor only
+        from numbapuffer.train.loop import Config, Policy, action_mask  # torch and the trainer, in the actor only
         cfg = Config(**cfg)
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed * 1_000_003 + worker)

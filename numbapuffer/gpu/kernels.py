@@ -1,6 +1,6 @@
 """A game's CUDA kernels: the CPU kernels' per-game code, one GPU thread per game.
 
-The CPU kernel module of a game (kernels.py, from kernel_template.py) already holds the
+The CPU kernel module of a game (kernels.py, from template.py) already holds the
 engine's per-game logic as @njit functions: `step_game` (step, episode logs, autoreset)
 and `reset_game`. numba-cuda compiles an @njit function that a CUDA kernel calls as a
 device function, so the CUDA kernels here are thin: each thread takes one game and calls
@@ -30,7 +30,10 @@ import types
 import numba
 import numpy as np
 
-from numbapuffer.kernels import kernels
+from numbapuffer.engine import logs
+from numbapuffer.engine.buffers import BUFFERS, allocate, buffer_specs
+from numbapuffer.engine.kernels import kernels
+from numbapuffer.engine.records import records
 
 # numba-cuda 0.30 registers a CUDA version of np.row_stack when it first compiles, and
 # numpy 2.5 removed that alias: every compile then fails (seen on an H200 machine with
@@ -179,7 +182,7 @@ def _explain(error):
     """Where in game code numba-cuda stopped, as 'function() (file:line)', and Numba's
     reason. The statement being typed is in the traceback (the innermost IR location in
     game code); where Numba's message names only its own files, that is the only place."""
-    here = ("kernels_cuda.py", "kernel_template.py")
+    here = (os.path.join("numbapuffer", "gpu", "kernels.py"), os.path.join("numbapuffer", "engine", "template.py"))
     where = None
     tb = error.__traceback__
     while tb is not None:
@@ -229,10 +232,29 @@ def _function_at(path, line):
     return "game code"
 
 
+def host_arrays(game, num_envs, params):
+    """What the kernels work on, as zeroed host arrays: `state`, `params`, the buffers
+    (BUFFERS), `episodes` (per agent, the running episode's log records) and `logs`."""
+    n = num_envs * game.agents
+    specs = buffer_specs(game.observation_space, game.action_space, n)
+    # The simulator (NUMBA_ENABLE_CUDASIM=1, with NUMBA_DISABLE_JIT=1) runs game code as
+    # Python, which reads records' fields as attributes (numbapuffer.engine.records).
+    fields = records if numba.config.DISABLE_JIT else (lambda a: a)
+    return dict(state=fields(allocate(num_envs, game.state)), params=fields(params),
+                **{b: allocate(*specs[b]) for b in BUFFERS},
+                episodes=fields(allocate(n, logs.log_dtype(game.log_fields, count=False))),
+                logs=np.zeros((n, len(game.log_fields) + 1)))
+
+
+def kernel_args(arrays, running):
+    """The arrays the step and reset kernels take first, in order; `running` is the
+    episodes' memory as a 2-D float64 array (agents x log fields)."""
+    return (arrays["state"], arrays["params"], *(arrays[b] for b in BUFFERS), arrays["episodes"], running)
+
+
 def ptx(game, cc=(9, 0)):
     """PTX of `game`'s step and reset kernels for compute capability `cc`, compiled without
     a GPU (as CI does): {"step": ..., "reset": ...}."""
-    from numbapuffer.env_cuda import host_arrays, kernel_args
     need_cuda()
     k = _make(kernels(game))
     a = host_arrays(game, 1, game.make_params())

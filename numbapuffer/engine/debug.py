@@ -2,7 +2,7 @@
 
 The fast kernels trust game code: an index past an observation row, into a neighbour's
 agent rows or past a buffer silently overwrites memory, and a write to the params changes
-them for every game. A debug env steps with the checked kernels instead (kernel_template's
+them for every game. A debug env steps with the checked kernels instead (template.py's
 CHECKED: bounds-checked copies of the game's functions, each game on its own rows only), and
 after each call checks that the params are unchanged and observations and rewards finite.
 When a check fails, the env is put back as it was before the call, and the call is replayed
@@ -14,9 +14,9 @@ import traceback
 
 import numpy as np
 
-from numbapuffer.errors import game_functions
-from numbapuffer.kernels import twin
-from numbapuffer.records import records, value_bytes
+from numbapuffer.engine.errors import game_functions
+from numbapuffer.engine.kernels import twin
+from numbapuffer.engine.records import records, value_bytes
 
 __all__ = ["GameStepError", "Checked"]
 
@@ -56,7 +56,7 @@ class Checked:
             before = {name: getattr(self.env, name).copy() for name in SAVED}
             done = None
             try:
-                done = kernel(*args)  # the games it went through (kernel_template)
+                done = kernel(*args)  # the games it went through (engine/template.py)
                 problem = self._problem(before)
             except Exception as e:  # bounds checks and game code raise here
                 problem = f"{type(e).__name__}: {e}"

@@ -2,7 +2,7 @@
 
 The env's buffers are CUDA tensors here, read in place through the CUDA array interface
 (no copies), and the policy's actions go to `env.step` as a CUDA tensor: a rollout never
-leaves the GPU. train.py's Agents is the same view of an env on the CPU.
+leaves the GPU. rollouts.py's Agents is the same view of an env on the CPU.
 """
 import torch
 

@@ -19,10 +19,11 @@ import numba
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
-from numbapuffer import envs, logs
-from numbapuffer.backend import Workers, batch_groups, check_split, split_seed
-from numbapuffer.buffers import allocate
-from numbapuffer.checks import check_count, is_int, parse_seed
+from numbapuffer import envs
+from numbapuffer.engine import logs
+from numbapuffer.backends.base import Workers, batch_groups, check_split, split_seed
+from numbapuffer.engine.buffers import allocate
+from numbapuffer.engine.checks import check_count, is_int, parse_seed
 from numbapuffer.core import Env
 
 __all__ = ["Ray", "connect", "kill_actors"]

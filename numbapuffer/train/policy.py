@@ -1,4 +1,4 @@
-"""The trainer's policies and normalizers (numbapuffer.train uses them; torch only).
+"""The trainer's policies and normalizers (numbapuffer.train.loop uses them; torch only).
 
 Policy: a trunk shared by a value head and a policy head: logits of one categorical per
 action dimension (Discrete, MultiDiscrete) or the mean of a Gaussian with a learned,

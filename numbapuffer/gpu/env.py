@@ -1,6 +1,6 @@
 """The env on a GPU: `npf.make(env, num_envs, device="cuda")`.
 
-The same games as the CPU Env (core.py), stepped by CUDA kernels (kernels_cuda.py) over
+The same games as the CPU Env (core.py), stepped by CUDA kernels (gpu/kernels.py) over
 state and buffers that live in GPU memory: one thread per game, same-step autoreset (the
 only mode here), the same per-game random streams, episode logs summed on the GPU.
 
@@ -12,40 +12,19 @@ array (a torch CUDA tensor, a device array), which is cast and range-checked on 
 and never goes through the host; the check reads one number back (a wait for the GPU),
 so bad actions raise a ValueError before any game is stepped, as on the CPU.
 """
-import numba
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 
-from numbapuffer import kernels_cuda, logs
-from numbapuffer.buffers import BUFFERS, allocate, buffer_specs
-from numbapuffer.checks import action_bounds, check_count, check_mask, write_actions
+from numbapuffer.gpu import kernels as kernels_cuda
+from numbapuffer.engine import logs
+from numbapuffer.engine.buffers import BUFFERS
+from numbapuffer.engine.checks import action_bounds, check_count, check_mask, write_actions
 from numbapuffer.core import Env, entropy, game_streams
-from numbapuffer.records import records
 
 __all__ = ["CudaEnv"]
 
 SUM_THREADS = 32768  # partial sums per log field when reading logs (see kernels_cuda.sum_logs)
-
-
-def host_arrays(game, num_envs, params):
-    """What the kernels work on, as zeroed host arrays: `state`, `params`, the buffers
-    (BUFFERS), `episodes` (per agent, the running episode's log records) and `logs`."""
-    n = num_envs * game.agents
-    specs = buffer_specs(game.observation_space, game.action_space, n)
-    # The simulator (NUMBA_ENABLE_CUDASIM=1, with NUMBA_DISABLE_JIT=1) runs game code as
-    # Python, which reads records' fields as attributes (numbapuffer.records).
-    fields = records if numba.config.DISABLE_JIT else (lambda a: a)
-    return dict(state=fields(allocate(num_envs, game.state)), params=fields(params),
-                **{b: allocate(*specs[b]) for b in BUFFERS},
-                episodes=fields(allocate(n, logs.log_dtype(game.log_fields, count=False))),
-                logs=np.zeros((n, len(game.log_fields) + 1)))
-
-
-def kernel_args(arrays, running):
-    """The arrays the step and reset kernels take first, in order; `running` is the
-    episodes' memory as a 2-D float64 array (agents x log fields)."""
-    return (arrays["state"], arrays["params"], *(arrays[b] for b in BUFFERS), arrays["episodes"], running)
 
 
 class CudaEnv:
@@ -75,7 +54,7 @@ class CudaEnv:
         self.closed = False
         self._k = kernels_cuda.cuda_kernels(game)
 
-        host = host_arrays(game, self.num_envs, self.params)
+        host = kernels_cuda.host_arrays(game, self.num_envs, self.params)
         host["state"]["rng"] = game_streams(entropy() if seed is None else seed, self.num_envs, self.game_offset,
                                             f"{game.name}: ")
         on_gpu = {k: cuda.to_device(v) for k, v in host.items()}
@@ -100,7 +79,7 @@ class CudaEnv:
         self._casts = {}
         self._ready = False
 
-        self._buffers = kernel_args(on_gpu, self._running)
+        self._buffers = kernels_cuda.kernel_args(on_gpu, self._running)
         self._step_args = self._buffers + (self._logs, 0)
         self._step = kernels_cuda.configured(self._k.step, self.num_envs, self._step_args)
         self._sum = kernels_cuda.configured(self._k.sum_logs, self._partial.shape[0], (self._logs, self._partial))

@@ -7,10 +7,11 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from numbapuffer import envs, logs
-from numbapuffer.backend import Backend, check_split, split_seed
-from numbapuffer.buffers import BUFFERS, allocate
-from numbapuffer.checks import check_count, parse_seed
+from numbapuffer import envs
+from numbapuffer.engine import logs
+from numbapuffer.backends.base import Backend, check_split, split_seed
+from numbapuffer.engine.buffers import BUFFERS, allocate
+from numbapuffer.engine.checks import check_count, parse_seed
 from numbapuffer.core import Env, Game
 
 __all__ = ["Serial"]

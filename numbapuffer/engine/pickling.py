@@ -10,13 +10,12 @@ the on-disk cache, or compiles them):
                    inside a function): its declaration and functions, through cloudpickle
                    (Numba's dispatchers pickle their Python source code)
 
-Unpickling by reference gives back the very same Game object in a process that has it.
+Game.__reduce__ (engine/game.py) follows these recipes. Unpickling by reference gives back the very same Game object in a process that has it.
 """
 import functools
-import pickle
 import sys
 
-__all__ = ["factory", "reduce_game", "module_attribute"]
+__all__ = ["factory", "module_attribute", "importable"]
 
 
 def factory(make):
@@ -35,7 +34,7 @@ def module_attribute(game, main=False):
     script's `__main__` counts (a spawned child process re-runs the script); a notebook's or
     `python -c`'s `__main__` never does (there is no file to run)."""
     module = sys.modules.get(getattr(game.step, "py_func", game.step).__module__)
-    if module is None or not _importable(module, main):
+    if module is None or not importable(module, main):
         return None
     for attr, value in vars(module).items():
         if value is game:
@@ -43,43 +42,9 @@ def module_attribute(game, main=False):
     return None
 
 
-def reduce_game(game):
-    """Game.__reduce__: the recipe of `game` (see the module docstring)."""
-    ref = module_attribute(game)
-    if ref is not None:
-        return _attribute, ref
-    made_by = getattr(game, "made_by", None)
-    if made_by is not None and _importable(sys.modules.get(made_by[0].__module__), main=False):
-        return _call, made_by
-    args = (game.name, game.state.descr[:-1], game.reset, game.step, game.observation_space, game.action_space,
-            game.agents, game.defaults, game.check, game.log_fields, game.view, game.action_mask)
-    import cloudpickle  # a dependency of gymnasium; only games defined in __main__ need it
-    try:
-        data = cloudpickle.dumps(args)
-    except Exception as e:
-        raise pickle.PicklingError(
-            f"game {game.name!r} cannot be pickled by value ({type(e).__name__}: {e}). Define the game and its "
-            f"functions at the top level of a module file (e.g. mygame.py, with `game = Game(...)`), and import "
-            f"it from there: it then pickles by reference.") from e
-    return _from_value, (data,)
-
-
-def _importable(module, main):
+def importable(module, main):
     if module is None:
         return False
     if module.__name__ in ("__main__", "__mp_main__"):
         return main and bool(getattr(module, "__file__", None))
     return True
-
-
-def _attribute(module, attr):
-    return getattr(__import__(module, fromlist=[attr]), attr)
-
-
-def _call(make, args, kwargs):
-    return make(*args, **kwargs)
-
-
-def _from_value(data):
-    from numbapuffer.core import Game
-    return Game(*pickle.loads(data))

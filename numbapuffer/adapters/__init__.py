@@ -1,0 +1,1 @@
+"""The faces numbapuffer shows other libraries: gymnasium, PettingZoo, PufferLib, Stable-Baselines3."""
