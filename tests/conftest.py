@@ -1,0 +1,58 @@
+"""The two tiers. The README's `python3 -m pytest -q` runs the fast tier (pyproject's addopts
+deselect `slow`); `.ci/run` runs the slow tier too (`-m slow`). A test is slow when it needs
+what costs seconds by its nature: a Ray cluster, a training run, a notebook, a child process
+that imports numbapuffer or compiles kernels (a fresh cache dir, NUMBA_DISABLE_JIT, worker
+processes), a C compiler, or a corpus of games that must fail to compile. New tests mark
+themselves with @pytest.mark.slow; the tests below, written before the tiers, are named here."""
+import pytest
+
+SLOW = (
+    # whole files: Ray clusters, third-party trainers, notebooks
+    "tests/test_ray.py::", "tests/test_clients.py::", "tests/test_notebooks.py::test_notebook_runs",
+    # training runs
+    "tests/test_train.py::test_native_few_updates", "tests/test_train.py::test_same_seed_same_training",
+    "tests/test_train.py::test_squared_is_learned", "tests/test_train.py::test_gymnasium_vector_env_few_updates",
+    "tests/test_train.py::test_numbapuffer_through_gymnasium_make_vec", "tests/test_train.py::test_gymnasium_box_actions",
+    "tests/test_train.py::test_native_multidiscrete_and_box_actions", "tests/test_train.py::test_connect4_action_mask",
+    "tests/test_train.py::test_multi_agent_masks", "tests/test_train.py::test_cli_train",
+    "tests/test_train.py::test_cli_eval_render", "tests/test_train.py::test_cli_play_with_a_trained_policy",
+    "tests/test_train.py::test_the_core_package_and_its_command_work_without_torch",
+    "tests/test_policy.py::test_cnn_trains_on_pixels", "tests/test_policy.py::test_normalized_pendulum",
+    "tests/test_squared.py::test_a_generic_learner_picks_up_the_signal",
+    # child processes that import numbapuffer or compile kernels
+    "tests/test_conformance.py::test_identical_on_one_and_two_threads",
+    "tests/test_conformance.py::test_identical_as_plain_python",
+    "tests/test_engine.py::test_identical_on_one_and_two_threads", "tests/test_engine.py::test_kernel_cache_is_used",
+    "tests/test_engine.py::test_fingerprint_is_stable_across_processes",
+    "tests/test_engine.py::test_cached_kernels_of_two_state_layouts", "tests/test_engine.py::test_python_dash_m",
+    "tests/test_cartpole.py::test_benchmark_script_runs", "tests/test_cli.py::test_cli_errors_from_a_fresh_process",
+    "tests/test_gymnasium.py::test_import_registers_without_loading_env_modules",
+    "tests/test_hardening.py::test_unsafe_cache_dir", "tests/test_hardening.py::test_tmp_cache_dir_of_another_user",
+    "tests/test_hardening.py::test_damaged_", "tests/test_hardening.py::test_runs_from_read_only_install",
+    "tests/test_hardening.py::test_cpong_builds", "tests/test_hardening.py::test_env_too_big_for_memory",
+    "tests/test_hardening.py::test_interrupted_send_or_recv", "tests/test_hardening.py::test_shared_memory_is_unlinked",
+    "tests/test_hardening.py::test_worker_kernel_reads", "tests/test_hardening.py::test_two_threads_stepping",
+    "tests/test_hardening.py::test_runs_with_nowhere_to_write",
+    "tests/test_inputs.py::test_partly_overlapping_flags", "tests/test_inputs.py::test_bad_seeds_rejected_everywhere",
+    "tests/test_inputs.py::test_a_seed_list_splits_between_workers",
+    "tests/test_pickle.py::test_vector_backends_pickle", "tests/test_pickle.py::test_a_game_defined_in_a_notebook",
+    "tests/test_readme.py::test_readme_block_runs_as_written",
+    "tests/test_render.py::test_play_pong_from_the_command_line", "tests/test_render.py::test_play_rejects_bad_input",
+    "tests/test_threads.py::test_thread_pool_starts_without_changing_the_environment",
+    "tests/test_vector.py::test_the_same_interface_on_every_backend", "tests/test_vector.py::test_bit_identical",
+    "tests/test_vector.py::test_worker_threads", "tests/test_vector.py::test_unknown_env_is_named",
+    "tests/test_vector.py::test_async_batches", "tests/test_vector.py::test_send_and_recv",
+    "tests/test_vector.py::test_a_killed_worker", "tests/test_vector.py::test_a_worker_killed",
+    "tests/test_vector.py::test_an_exception_in_env_code", "tests/test_vector.py::test_a_hung_worker",
+    "tests/test_vector.py::test_close_stops_every_worker", "tests/test_vector.py::test_garbage_collection",
+    "tests/test_vector.py::test_interpreter_exit", "tests/test_vector.py::test_a_script_without_the_main_guard",
+    "tests/test_vector.py::test_bench_vec_command", "tests/test_vector.py::test_ray_is_imported_only",
+    # a C compiler; games that must fail to compile (failed compiles are never cached)
+    "tests/test_pong.py::test_identical_to_the_c_loop", "tests/test_mistakes.py::",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
