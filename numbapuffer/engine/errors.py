@@ -115,7 +115,9 @@ def _cause(game, exc, report, functions):
     field = re.search(r"Unknown attribute '(\w+)' of type (Record|Buffers|NamedTuple)", report)
     if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str) or field:
         name = exc.args[0] if isinstance(exc, KeyError) else field.group(1)
-        return _unknown_field(game, name, field and field.group(2)), rf"\.{name}\b", None
+        # the episode log record and the state record are both Records to Numba: the source says which
+        episode = _search(functions, rf"\bepisode\[[^\]]*\]\.{name}\b")
+        return _unknown_field(game, name, "episode" if episode else field and field.group(2)), rf"\.{name}\b", None
     attribute = re.search(r"Unknown attribute '(\w+)' of type (\S+)", report)
     if attribute:
         name, kind = attribute.groups()
@@ -156,10 +158,12 @@ def _cause(game, exc, report, functions):
 
 
 def _unknown_field(game, name, numba_type):
-    groups = {"the state record": [f for f in game.state.names if f != "rng"], "the params record": list(game.defaults),
+    groups = {"the state record": [f for f in game.state.names if f != "rng"], "the params record": list(game.defaults) + list(game.sizes),
               "buf": list(BUFFERS) + ["episode"], "buf.episode[a] (log fields)": list(game.log_fields)}
     if numba_type in ("Buffers", "NamedTuple"):
         groups = {"buf": groups["buf"]}
+    elif numba_type == "episode":
+        groups = {"the episode log record buf.episode[a]": list(game.log_fields)}
     close = {g: difflib.get_close_matches(name, names, 1, 0.6) for g, names in groups.items()}
     near = [(g, m[0]) for g, m in close.items() if m]
     if near:

@@ -32,11 +32,21 @@ class Game:
     adapter read; None when every action is always legal.
     presets: name -> params overrides, chosen by `make(..., preset=name)` (params given by
     keyword still win), e.g. {"pufferlib": {...}} for PufferLib's configuration of a game.
+    sizes: name -> int, the sizes that shape the state (a board's side, a deck), which game
+    code reads as params (`p.size`) but nobody can change after the Game is made: a game
+    of another size is another Game, made by a `@factory` function (see snake.make_game).
+    scratch: names of state fields that hold working memory game code overwrites before it
+    reads (a flood fill's queue): check_env does not ask reset to set them, nor compares them.
+    log_per: "agent" (each agent's episodes are logged: `n` counts agents' episodes) or
+    "game" (one episode per game: episode_return sums the game's agents' rewards, the count is
+    of games, and game code writes its own log fields into `buf.episode[a]`, a = the game's
+    first agent), for games whose stats belong to the team, not to one agent.
     """
 
     def __init__(self, name: str, state, reset, step, observation_space: spaces.Box, action_space: spaces.Space,
                  agents: int = 1, params: dict | None = None, check=None, log=(), view: View | None = None,
-                 action_mask: slice | None = None, presets: dict | None = None):
+                 action_mask: slice | None = None, presets: dict | None = None, sizes: dict | None = None,
+                 scratch=(), log_per: str = "agent"):
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise ValueError(f"game name {name!r} must be lowercase letters, digits and _")
         state = np.dtype(state)
@@ -69,8 +79,16 @@ class Game:
         self.observation_space, self.action_space = observation_space, action_space
         self.agents = int(agents)
         self.defaults = dict(params or {})
-        self.params = np.dtype([(k, param_dtype(v)) for k, v in self.defaults.items()] or [("_", np.int64)],
-                               align=True)
+        self.sizes = _sizes(name, sizes, self.defaults)
+        self.params = np.dtype([(k, param_dtype(v)) for k, v in {**self.defaults, **self.sizes}.items()]
+                               or [("_", np.int64)], align=True)
+        self.scratch = tuple(scratch)
+        for f in self.scratch:
+            if f not in state.names:
+                raise ValueError(f"{name}: scratch field {f!r} is not a state field ({', '.join(state.names)})")
+        if log_per not in ("agent", "game"):
+            raise ValueError(f"{name}: log_per must be 'agent' or 'game', got {log_per!r}")
+        self.log_per = log_per
         self.check = check
         self.log_fields = ("episode_return", "episode_length") + tuple(f for f in log if f not in
                                                                        ("episode_return", "episode_length"))
@@ -104,17 +122,32 @@ class Game:
                 known = ", ".join(repr(k) for k in self.presets) or "none"
                 raise ValueError(f"{self.name}: unknown preset {preset!r} (known: {known})")
             overrides = {**self.presets[preset], **overrides}
+        fixed = [k for k in overrides if k in self.sizes]
+        if fixed:
+            raise TypeError(f"{self.name}: {fixed[0]!r} is a size of this game ({self.sizes[fixed[0]]}), fixed when its "
+                            f"Game was made: make a Game of another size with the function that made this one")
         unknown = [k for k in overrides if k not in self.defaults]
         if unknown:
             known = ", ".join(self.defaults) or "none"
             raise TypeError(f"{self.name}: unknown parameter {unknown[0]!r} (known: {known})")
         values = {k: check_param(self.name, k, overrides.get(k, v), self.params[k]) for k, v in self.defaults.items()}
         if self.check is not None:
-            self.check(values)
+            self.check({**values, **self.sizes})
         out = np.zeros(1, self.params)
-        for k, v in values.items():
+        for k, v in {**values, **self.sizes}.items():
             out[k] = v
         return out
+
+
+def _sizes(name, sizes, params):
+    out = {}
+    for k, v in (sizes or {}).items():
+        if k in params:
+            raise ValueError(f"{name}: {k!r} is both a param and a size")
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 < v < 2**31:
+            raise ValueError(f"{name}: size {k!r} must be a positive int below 2**31, got {v!r}")
+        out[k] = int(v)
+    return out
 
 
 def _reduce(game):
@@ -126,7 +159,8 @@ def _reduce(game):
     if made_by is not None and importable(sys.modules.get(made_by[0].__module__), main=False):
         return _call, made_by
     args = (game.name, game.state.descr[:-1], game.reset, game.step, game.observation_space, game.action_space,
-            game.agents, game.defaults, game.check, game.log_fields, game.view, game.action_mask, game.presets)
+            game.agents, game.defaults, game.check, game.log_fields, game.view, game.action_mask, game.presets,
+            game.sizes, game.scratch, game.log_per)
     import cloudpickle  # a dependency of gymnasium; only games defined in __main__ need it
     try:
         data = cloudpickle.dumps(args)

@@ -32,6 +32,7 @@ from numba import njit, prange
 # GAME: replaced in every generated copy by the game's imports, agents per game, log fields and caching
 A = 1
 F = 2  # log fields: episode_return, episode_length and the game's own (constants let LLVM unroll)
+PER_GAME = False  # Game(log_per="game"): one episode per game, logged in its first agent's rows
 CACHE = False
 CHECKED = False  # debug mode: bounds checks, and each game sees only its own agents' rows
 
@@ -77,16 +78,28 @@ def step_game(i, state, params, buf, running, logs, autoreset):
     s = state[i]
     game_step(s, params[0], buf, a0)
     done = True
-    for a in range(a0, a0 + A):
-        running[a, 0] += buf.rewards[a]  # episode_return
-        running[a, 1] += 1               # episode_length
-        if buf.terminals[a] or buf.truncations[a]:
+    if PER_GAME:
+        for a in range(a0, a0 + A):
+            running[a0, 0] += buf.rewards[a]  # episode_return: the team's
+            if not (buf.terminals[a] or buf.truncations[a]) and buf.masks[a]:
+                done = False
+        running[a0, 1] += 1
+        if done:
             for f in range(F):
-                logs[a, f] += running[a, f]
-                running[a, f] = 0
-            logs[a, F] += 1              # n
-        elif buf.masks[a]:  # an agent out of play (masks False) does not hold its game open
-            done = False
+                logs[a0, f] += running[a0, f]
+                running[a0, f] = 0
+            logs[a0, F] += 1
+    else:
+        for a in range(a0, a0 + A):
+            running[a, 0] += buf.rewards[a]  # episode_return
+            running[a, 1] += 1               # episode_length
+            if buf.terminals[a] or buf.truncations[a]:
+                for f in range(F):
+                    logs[a, f] += running[a, f]
+                    running[a, f] = 0
+                logs[a, F] += 1              # n
+            elif buf.masks[a]:  # an agent out of play (masks False) does not hold its game open
+                done = False
     if done and autoreset == SAME_STEP:
         for a in range(a0, a0 + A):
             buf.masks[a] = True

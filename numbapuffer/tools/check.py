@@ -123,7 +123,8 @@ class _Checker:
             env = self.make(debug=True)
         except Exception as e:  # a compile error: short, with the line (errors.py)
             self.broken = True
-            return self.problem(f"the game does not compile: {e}")
+            # the error already names the game and says it does not compile: problem() adds the name
+            return self.problem(str(e).removeprefix(f"{self.game.name}: "))
 
         def play():
             try:
@@ -141,8 +142,11 @@ class _Checker:
         env = self.make()
         space = self.game.observation_space
         low, high = space.low.astype(space.dtype), space.high.astype(space.dtype)
-        returns, lengths = np.zeros(env.num_agents), np.zeros(env.num_agents)
+        per_game = self.game.log_per == "game"  # one episode per game, its agents' rewards summed
+        rows = env.num_envs if per_game else env.num_agents
+        returns, lengths = np.zeros(rows), np.zeros(rows)
         seen_returns, seen_lengths = [], []
+        in_play = np.ones(env.num_agents, bool)
         for t, out in self.play(env):
             if t < 0:
                 self.inside(out[0], low, high, "after reset")
@@ -154,9 +158,12 @@ class _Checker:
             if bad.any():
                 k = np.flatnonzero(bad)[0]
                 return self.problem(f"reward of agent {k} is {rew[k]} at step {t}: rewards must be finite")
+            done = term | trunc
+            if per_game:  # a game ends when each agent is done now or was out of play before this step
+                rew = rew.reshape(rows, -1).sum(1)
+                done, in_play = (done | ~in_play).reshape(rows, -1).all(1), env.masks.copy()
             returns += rew
             lengths += 1
-            done = term | trunc
             seen_returns += list(returns[done])
             seen_lengths += list(lengths[done])
             returns[done] = lengths[done] = 0
@@ -256,14 +263,21 @@ class _Checker:
                 fresh.state["rng"][ended] = manual.state["rng"][ended]
                 fresh.reset(mask=ended)
                 manual.reset(mask=ended)
-                differ = [f for f in fresh.state.dtype.names if not _same(fresh.state[f][ended], env.state[f][ended])]
+                differ = [f for f in fresh.state.dtype.names if f not in self.game.scratch
+                          and not _same(fresh.state[f][ended], env.state[f][ended])]
                 if differ:
                     return self.problem(f"a game restarted at step {t} differs from a brand-new game in state "
                                         f"field(s) {', '.join(differ)}: reset must set every field")
             for name in ("observations", "masks", "state"):
-                if not _same(getattr(manual, name), getattr(env, name)):
+                if not _same(self.kept(getattr(manual, name)), self.kept(getattr(env, name))):
                     return self.problem(f"{name} after step {t} differ between autoreset and resetting the "
                                         "finished games by hand")
+
+    def kept(self, array):
+        """`array` without the game's scratch fields (where it is the state)."""
+        if array.dtype.names is None or not self.game.scratch:
+            return array
+        return array[[f for f in array.dtype.names if f not in self.game.scratch]]
 
     def determinism(self):
         """The same seed and actions give identical results: twice, with the serial and the
@@ -287,7 +301,7 @@ class _Checker:
                 for k, e in enumerate(envs_):
                     numba.set_num_threads(runs[k][2])
                     e.step(a)
-                    outs.append([e.observations, e.rewards, e.terminals, e.truncations, e.masks, e.state])
+                    outs.append([e.observations, e.rewards, e.terminals, e.truncations, e.masks, self.kept(e.state)])
                 for k in range(1, len(runs)):
                     if not all(_same(x, y) for x, y in zip(outs[0], outs[k])):
                         self.nondeterministic = True
