@@ -1,0 +1,43 @@
+"""The default kernel choice (threads.Pacer: whichever of the serial and parallel kernels is
+faster right now) against each kernel pinned, per env, on all of Numba's threads, in
+interleaved rounds. A user gets the default: it should be within 5% of the better pinned
+kernel on a quiet machine (and follow the load on a busy one: benchmarks/contention.py).
+
+    python benchmarks/kernel_choice.py [ENV ...] [--num-envs 4096] [--rounds 7] [--seconds 0.5]
+"""
+import os
+import sys
+
+import numba
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numbapuffer as npf  # noqa: E402
+from numbapuffer.tools.bench import action_sets, interleaved, interleaved_parser, machine  # noqa: E402
+
+KINDS = {"default": None, "serial": True, "parallel": False}
+
+
+def main():
+    parser = interleaved_parser(__doc__)
+    parser.add_argument("envs", nargs="*", default=npf.list_envs())
+    args = parser.parse_args()
+    threads = numba.get_num_threads()
+    print(f"{args.num_envs} games, {threads} threads, median of {args.rounds} interleaved rounds of {args.seconds:g} s")
+    print(f"{'env':>22} {'default':>14} {'serial':>14} {'parallel':>14} {'default/best':>13}")
+    worst = 1.0
+    for name in args.envs:
+        cases = {}
+        for kind, serial in KINDS.items():
+            env = npf.make(name, num_envs=args.num_envs, seed=0)
+            env.use_serial(serial)
+            env.reset(seed=0)
+            cases[kind] = (env.step, action_sets(env.action_space), env.num_agents, threads)
+        rates = interleaved(cases, args.seconds, args.rounds)
+        ratio = rates["default"] / max(rates["serial"], rates["parallel"])
+        worst = min(worst, ratio)
+        print(f"{name:>22} " + " ".join(f"{rates[k]:>14,.0f}" for k in KINDS) + f" {ratio:>13.2f}", flush=True)
+    print(f"worst default/best: {worst:.2f}; {machine()}")
+
+
+if __name__ == "__main__":
+    main()
