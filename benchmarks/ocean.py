@@ -35,6 +35,7 @@ class Pair:
 
 PAIRS = {
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
+    "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),
 }
 
 
