@@ -35,12 +35,32 @@ class Pair:
 
 PAIRS = {
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
+    "go": Pair("benchmarks.ocean:go_with_ends", parity_games=256, parity_steps=2000),
+    "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),
 }
 
 
 def c_folders():
     """The folders under pufferlib/ocean of the C envs in PAIRS (what the build script compiles)."""
-    return sorted({pair.c_class.split(".")[2] for pair in PAIRS.values()})
+    return sorted(PAIRS)  # PufferLib's names: our ids are its folders
+
+
+def go_with_ends(num_envs, **kwargs):
+    """PufferLib 3.0.0's Go with its episode ends in `terminals`: its C clears the terminal flag
+    when it resets the game that just ended (c_reset), so none reaches the buffers. A step
+    ended a game where the observation is a fresh game's, all zero (an empty board, nothing
+    captured): Go's observation is never all zero otherwise (every step that goes on leaves
+    a stone on the board). One `any` over the observations: ~1% of the C's step."""
+    from pufferlib.ocean.go.go import Go
+
+    class GoEnds(Go):
+        def step(self, actions):
+            self.terminals[:] = False  # the C reads the flag: set, it would end the game again
+            out = super().step(actions)
+            self.terminals[:] = ~self.observations.any(axis=1)
+            return out
+
+    return GoEnds(num_envs=num_envs, **kwargs)
 
 
 def our_env(name, num_envs, seed=0):

@@ -67,8 +67,21 @@ def squared(env):
         env.step(np.array([action], np.int32))
 
 
+def go(env):
+    rng = np.random.default_rng(1)
+    for _ in range(18):  # random points, against the scripted white
+        env.step(np.array([rng.integers(1, 50)], np.int32))
+
+
+def tetris(env):
+    rng = np.random.default_rng(3)
+    for _ in range(140):  # random moves and turns, a hard drop now and then
+        env.step(np.array([rng.choice([0, 1, 2, 3, 4, 5], p=[0.2, 0.25, 0.25, 0.15, 0.1, 0.05])], np.int32))
+
+
 PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
-         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
+         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
+         "tetris": tetris, "go": go}
 
 
 def main():

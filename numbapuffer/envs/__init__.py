@@ -12,6 +12,7 @@ ENVS = {
     "cartpole": "CartPole",
     "connect4": "Connect4",
     "connect4_selfplay": None,
+    "go": "Go",
     "mountaincar": "MountainCar",
     "mountaincar_continuous": "MountainCarContinuous",
     "pendulum": "Pendulum",
@@ -19,6 +20,7 @@ ENVS = {
     "pong_pixels": "PongPixels",
     "snake": None,
     "squared": "Squared",
+    "tetris": "Tetris",
 }
 # gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
 # test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
