@@ -35,6 +35,7 @@ class Pair:
 
 PAIRS = {
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
+    "freeway": Pair("pufferlib.ocean.freeway.freeway:Freeway", parity_games=2048, parity_steps=2040),
 }
 
 

@@ -67,8 +67,14 @@ def squared(env):
         env.step(np.array([action], np.int32))
 
 
+def freeway(env):
+    for t in range(300):  # up, with a pause now and then: a crossing made, another under way
+        env.step(np.array([0 if t % 5 == 4 else 1], np.int32))
+
+
 PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
-         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
+         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
+         "freeway": freeway}
 
 
 def main():
