@@ -35,8 +35,8 @@ Deviations from PufferLib's C, none of which changes the game:
   first episode does; the C's later episodes carry the speeds over from the one before and
   change them once more at their start (and level -1 there draws one level per env for its
   whole life). Both would need a state that a seeded reset cannot reproduce.
-- the C's speed change reads an uninitialized pointer for the first vehicle of a lane; here
-  every lane of a randomizing level changes speed.
+- the C's speed change tests an uninitialized pointer and never happens (its level 4 plays
+  exactly as level 0, same seed, same stats); here levels 4-7 change speeds as they intend.
 - the C adds enemy_height / (2 * width) to each vehicle's x, in integer division: 0 for any
   field wider than half a car, so it is left out. The C's second (human) chicken, off in
   PufferLib by default, is not ported (`enable_human_player`).
