@@ -36,6 +36,9 @@ class Pair:
 PAIRS = {
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
     "freeway": Pair("pufferlib.ocean.freeway.freeway:Freeway", parity_games=2048, parity_steps=2040),
+    # c_dones: the C signals no end at its time limit and spends a step on each reset
+    "tripletriad": Pair("pufferlib.ocean.tripletriad.tripletriad:TripleTriad", params=dict(c_dones=True),
+                        parity_games=4096, parity_steps=3000),
 }
 
 

@@ -72,9 +72,18 @@ def freeway(env):
         env.step(np.array([0 if t % 5 == 4 else 1], np.int32))
 
 
+def tripletriad(env):
+    for card, cell in ((0, 4), (1, 0), (2, 8)):  # three cards played: a board in progress
+        env.step(np.array([card], np.int32))
+        s = env.state[0]
+        free = [c for c in (cell, *range(9)) if s["owner"][c] == 0]
+        env.step(np.array([5 + free[0]], np.int32))
+    env.step(np.array([3], np.int32))
+
+
 PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
-         "freeway": freeway}
+         "freeway": freeway, "tripletriad": tripletriad}
 
 
 def main():
