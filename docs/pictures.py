@@ -81,9 +81,16 @@ def tripletriad(env):
     env.step(np.array([3], np.int32))
 
 
+def checkers(env):
+    rng = np.random.default_rng(1)
+    for _ in range(24):  # random moves (an illegal one lets the built-in player move): a game under way
+        env.step(rng.integers(0, env.single_action_space.n, 1).astype(np.int32))
+
+
 PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
-         "freeway": freeway, "tripletriad": tripletriad}
+         "freeway": freeway, "tripletriad": tripletriad,
+         "checkers": checkers}
 
 
 def main():

@@ -10,6 +10,7 @@ ENVS = {
     "breakout": "Breakout",
     "breakout_pixels": "BreakoutPixels",
     "cartpole": "CartPole",
+    "checkers": "Checkers",
     "connect4": "Connect4",
     "connect4_selfplay": None,
     "freeway": "Freeway",
