@@ -34,6 +34,9 @@ class Pair:
 
 
 PAIRS = {
+    # Boids never end, in the C and (max_steps=0) here: no parity test can count episodes;
+    # tests/test_boids.py compares reward per step.
+    "boids": Pair("pufferlib.ocean.boids.boids:Boids", params=dict(max_steps=0)),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
     # The C never reports an end (its reset clears the terminal it set), so the parity test
     # cannot pass here: tests/test_checkers.py and the report give the rule checks.

@@ -11,7 +11,7 @@ import imageio.v3 as iio
 import numpy as np
 
 import numbapuffer as npf
-from numbapuffer.envs import snake
+from numbapuffer.envs import boids, snake
 from numbapuffer.render import Fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -87,15 +87,22 @@ def checkers(env):
         env.step(rng.integers(0, env.single_action_space.n, 1).astype(np.int32))
 
 
+def boids_play(env):
+    rng = np.random.default_rng(0)
+    for _ in range(60):  # random steering: a flock spreading out
+        env.step(rng.integers(0, 5, (env.num_agents, 2)))
+
+
 PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
          "freeway": freeway, "tripletriad": tripletriad,
-         "checkers": checkers}
+         "checkers": checkers, "boids": boids_play}
+SHOWN = {"boids": boids.make_game(32)}  # a flock: the default game has one boid
 
 
 def main():
     for name in npf.list_envs():
-        env = npf.make(name, num_envs=1, seed=4, render_mode="rgb_array", autoreset="disabled")
+        env = npf.make(SHOWN.get(name, name), num_envs=1, seed=4, render_mode="rgb_array", autoreset="disabled")
         env.reset(seed=4)
         PLAYS[name](env)
         path = os.path.join(HERE, f"{name}.png")

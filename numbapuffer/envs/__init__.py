@@ -7,6 +7,7 @@ from numbapuffer.core import Game
 
 ENVS = {
     "acrobot": "Acrobot",
+    "boids": "Boids",
     "breakout": "Breakout",
     "breakout_pixels": "BreakoutPixels",
     "cartpole": "CartPole",
