@@ -34,9 +34,19 @@ class Pair:
 
 
 PAIRS = {
+    # Boids never end, in the C and (max_steps=0) here: no parity test can count episodes;
+    # tests/test_boids.py compares reward per step.
+    "boids": Pair("pufferlib.ocean.boids.boids:Boids", params=dict(max_steps=0)),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
     "go": Pair("benchmarks.ocean:go_with_ends", parity_games=256, parity_steps=2000),
     "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),
+    # The C never reports an end (its reset clears the terminal it set), so the parity test
+    # cannot pass here: tests/test_checkers.py and the report give the rule checks.
+    "checkers": Pair("pufferlib.ocean.checkers.checkers:Checkers", parity_games=1024, parity_steps=2000),
+    "freeway": Pair("pufferlib.ocean.freeway.freeway:Freeway", parity_games=2048, parity_steps=2040),
+    # c_dones: the C signals no end at its time limit and spends a step on each reset
+    "tripletriad": Pair("pufferlib.ocean.tripletriad.tripletriad:TripleTriad", params=dict(c_dones=True),
+                        parity_games=4096, parity_steps=3000),
 }
 
 

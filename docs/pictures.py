@@ -11,7 +11,7 @@ import imageio.v3 as iio
 import numpy as np
 
 import numbapuffer as npf
-from numbapuffer.envs import snake
+from numbapuffer.envs import boids, snake
 from numbapuffer.engine.render import Fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,16 +77,43 @@ def tetris(env):
     rng = np.random.default_rng(3)
     for _ in range(140):  # random moves and turns, a hard drop now and then
         env.step(np.array([rng.choice([0, 1, 2, 3, 4, 5], p=[0.2, 0.25, 0.25, 0.15, 0.1, 0.05])], np.int32))
+def freeway(env):
+    for t in range(300):  # up, with a pause now and then: a crossing made, another under way
+        env.step(np.array([0 if t % 5 == 4 else 1], np.int32))
+
+
+def tripletriad(env):
+    for card, cell in ((0, 4), (1, 0), (2, 8)):  # three cards played: a board in progress
+        env.step(np.array([card], np.int32))
+        s = env.state[0]
+        free = [c for c in (cell, *range(9)) if s["owner"][c] == 0]
+        env.step(np.array([5 + free[0]], np.int32))
+    env.step(np.array([3], np.int32))
+
+
+def checkers(env):
+    rng = np.random.default_rng(1)
+    for _ in range(24):  # random moves (an illegal one lets the built-in player move): a game under way
+        env.step(rng.integers(0, env.single_action_space.n, 1).astype(np.int32))
+
+
+def boids_play(env):
+    rng = np.random.default_rng(0)
+    for _ in range(60):  # random steering: a flock spreading out
+        env.step(rng.integers(0, 5, (env.num_agents, 2)))
 
 
 PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
          "tetris": tetris, "go": go}
+         "freeway": freeway, "tripletriad": tripletriad,
+         "checkers": checkers, "boids": boids_play}
+SHOWN = {"boids": boids.make_game(32)}  # a flock: the default game has one boid
 
 
 def main():
     for name in npf.list_envs():
-        env = npf.make(name, num_envs=1, seed=4, render_mode="rgb_array", autoreset="disabled")
+        env = npf.make(SHOWN.get(name, name), num_envs=1, seed=4, render_mode="rgb_array", autoreset="disabled")
         env.reset(seed=4)
         PLAYS[name](env)
         path = os.path.join(HERE, f"{name}.png")

@@ -7,12 +7,15 @@ from numbapuffer.core import Game
 
 ENVS = {
     "acrobot": "Acrobot",
+    "boids": "Boids",
     "breakout": "Breakout",
     "breakout_pixels": "BreakoutPixels",
     "cartpole": "CartPole",
+    "checkers": "Checkers",
     "connect4": "Connect4",
     "connect4_selfplay": None,
     "go": "Go",
+    "freeway": "Freeway",
     "mountaincar": "MountainCar",
     "mountaincar_continuous": "MountainCarContinuous",
     "pendulum": "Pendulum",
@@ -21,6 +24,7 @@ ENVS = {
     "snake": None,
     "squared": "Squared",
     "tetris": "Tetris",
+    "tripletriad": "TripleTriad",
 }
 # gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
 # test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
