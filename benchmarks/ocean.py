@@ -34,8 +34,21 @@ class Pair:
 
 
 PAIRS = {
+    "blastar": Pair("benchmarks.ocean:CBlastar", parity_games=2048, parity_steps=8000),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
 }
+
+
+def CBlastar(**kwargs):
+    """PufferLib's Blastar with its terminals cleared before each step, as every env's are: its C
+    only ever writes 1 there, so one game over would read as an episode end on every later step."""
+    from pufferlib.ocean.blastar.blastar import Blastar
+
+    class Cleared(Blastar):
+        def step(self, actions):
+            self.terminals[:] = False
+            return super().step(actions)
+    return Cleared(**kwargs)
 
 
 def our_env(name, num_envs, seed=0):

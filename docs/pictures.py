@@ -62,12 +62,20 @@ def snake_play(env):
         env.step(actions)
 
 
+def blastar(env):
+    rng = np.random.default_rng(1)
+    for _ in range(300):  # drift about, firing now and then, until a bullet is in flight
+        env.step(np.array([rng.choice([1, 2, 3, 4, 5])], np.int32))
+    while not env.state["bullet"][0] or env.state["player_explosion"][0] or env.state["enemy_explosion"][0]:
+        env.step(np.array([5], np.int32))
+
+
 def squared(env):
     for action in (2, 2, 4):
         env.step(np.array([action], np.int32))
 
 
-PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
+PLAYS = {"blastar": blastar, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
 
 

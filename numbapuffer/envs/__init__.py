@@ -7,6 +7,7 @@ from numbapuffer.core import Game
 
 ENVS = {
     "acrobot": "Acrobot",
+    "blastar": "Blastar",
     "breakout": "Breakout",
     "breakout_pixels": "BreakoutPixels",
     "cartpole": "CartPole",
