@@ -70,13 +70,18 @@ def blastar(env):
         env.step(np.array([5], np.int32))
 
 
+def grid(env):
+    for action in (1, 3, 1, 1, 2):  # a few steps into the maze (walls just turn the agent)
+        env.step(np.array([action], np.int32))
+
+
 def squared(env):
     for action in (2, 2, 4):
         env.step(np.array([action], np.int32))
 
 
 PLAYS = {"blastar": blastar, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
-         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
+         "connect4_selfplay": connect4_selfplay, "grid": grid, "snake": snake_play, "squared": squared}
 
 
 def main():

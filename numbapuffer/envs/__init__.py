@@ -13,6 +13,7 @@ ENVS = {
     "cartpole": "CartPole",
     "connect4": "Connect4",
     "connect4_selfplay": None,
+    "grid": "Grid",
     "mountaincar": "MountainCar",
     "mountaincar_continuous": "MountainCarContinuous",
     "pendulum": "Pendulum",
