@@ -39,6 +39,7 @@ PAIRS = {
     # 1000 maps (the default) leave +-3.5% between its own runs' reward per step.
     "grid": Pair("benchmarks.ocean:CGrid", dict(render_mode=None, num_maps=8192), dict(num_maps=8192),
                  parity_games=1024, parity_steps=4000),
+    "pacman": Pair("pufferlib.ocean.pacman.pacman:Pacman", parity_games=1024, parity_steps=1200),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
 }
 

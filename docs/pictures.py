@@ -75,13 +75,24 @@ def grid(env):
         env.step(np.array([action], np.int32))
 
 
+def pacman(env):
+    rng = np.random.default_rng(3)
+    for _ in range(60):  # wander the maze, turning now and then, eating dots
+        if rng.random() < 0.2:
+            env.step(np.array([rng.integers(4)], np.int32))
+        else:
+            env.step(np.array([env.state["direction"][0]], np.int32))
+        if env.terminals[0]:
+            return
+
+
 def squared(env):
     for action in (2, 2, 4):
         env.step(np.array([action], np.int32))
 
 
 PLAYS = {"blastar": blastar, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
-         "connect4_selfplay": connect4_selfplay, "grid": grid, "snake": snake_play, "squared": squared}
+         "connect4_selfplay": connect4_selfplay, "grid": grid, "pacman": pacman, "snake": snake_play, "squared": squared}
 
 
 def main():

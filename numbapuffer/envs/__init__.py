@@ -16,6 +16,7 @@ ENVS = {
     "grid": "Grid",
     "mountaincar": "MountainCar",
     "mountaincar_continuous": "MountainCarContinuous",
+    "pacman": "Pacman",
     "pendulum": "Pendulum",
     "pong": "Pong",
     "pong_pixels": "PongPixels",
