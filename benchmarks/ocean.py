@@ -40,6 +40,11 @@ PAIRS = {
     "grid": Pair("benchmarks.ocean:CGrid", dict(render_mode=None, num_maps=8192), dict(num_maps=8192),
                  parity_games=1024, parity_steps=4000),
     "pacman": Pair("pufferlib.ocean.pacman.pacman:Pacman", parity_games=1024, parity_steps=1200),
+    # 27 of the tiny map's 32 shelves requested (default 4): round trips ~3x as common. Many
+    # games, few steps: a game's round trips come slowly and in streaks, so ~4600 of them from
+    # 8192 games (sampling noise ~1.5%) rather than from fewer games played longer.
+    "rware": Pair("benchmarks.ocean:CRware", dict(num_requested_shelves=27, report_interval=10**9),
+                  dict(num_requested_shelves=27), parity_games=8192, parity_steps=1000),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
 }
 
@@ -54,6 +59,51 @@ def CBlastar(**kwargs):
             self.terminals[:] = False
             return super().step(actions)
     return Cleared(**kwargs)
+
+
+def CRware(**kwargs):
+    """PufferLib's Rware with its logged episodes (a robot's round trip, ended by putting a shelf
+    back: the only reward of exactly 1) shown as truncations, since its C never ends an episode;
+    and each game given its own start. Its C reseeds rand() from the clock at every reset, so all
+    games made in one second start alike (the same requested shelves, robots, headings), and its
+    figures then swing by +-40% from run to run. After reset, each game's start is drawn again
+    here as its C draws it (the tiny map, `num_requested_shelves` of its 32 shelves requested,
+    robots on distinct free cells facing any way), written into its struct CRware: the map at
+    byte 96, robots' cells at 112, headings at 128, loads at 136 (after six pointers, its Log
+    and four ints)."""
+    import ctypes
+    from pufferlib.ocean.rware.rware import Rware
+    from numbapuffer.envs.rware import FLOOR, LAYOUT_1, REQUESTED, SHELVES_1
+
+    class Flagged(Rware):
+        def __init__(self, num_envs=1, num_agents=4, num_requested_shelves=4, **kw):
+            super().__init__(num_envs=num_envs, num_agents=num_agents, num_requested_shelves=num_requested_shelves,
+                             map_choice=1, **kw)
+            self._games, self._robots, self._requested = num_envs, num_agents, num_requested_shelves
+            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
+            self._structs = [envs[i] for i in range(num_envs)]
+
+        def _field(self, struct, offset, n):
+            return np.ctypeslib.as_array((ctypes.c_int * n).from_address(ctypes.c_void_p.from_address(struct + offset).value))
+
+        def reset(self, seed=0):
+            out = super().reset(seed)
+            rng = np.random.default_rng(seed)
+            floor = np.flatnonzero(LAYOUT_1 == FLOOR)
+            for struct in self._structs:
+                cells = LAYOUT_1.astype(np.int32)
+                cells[rng.choice(SHELVES_1, self._requested, replace=False)] = REQUESTED
+                self._field(struct, 96, len(cells))[:] = cells
+                self._field(struct, 112, self._robots)[:] = rng.choice(floor, self._robots, replace=False)
+                self._field(struct, 128, self._robots)[:] = rng.integers(0, 4, self._robots)
+                self._field(struct, 136, self._robots)[:] = 0
+            return out
+
+        def step(self, actions):
+            out = super().step(actions)
+            np.equal(self.rewards, 1, out=self.truncations)
+            return out
+    return Flagged(**kwargs)
 
 
 def CGrid(**kwargs):

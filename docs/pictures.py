@@ -86,13 +86,19 @@ def pacman(env):
             return
 
 
+def rware_play(env):
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # robots wandering (mostly forward), lifting what they find
+        env.step(rng.choice(5, env.num_agents, p=[0.1, 0.5, 0.15, 0.15, 0.1]).astype(np.int32))
+
+
 def squared(env):
     for action in (2, 2, 4):
         env.step(np.array([action], np.int32))
 
 
 PLAYS = {"blastar": blastar, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
-         "connect4_selfplay": connect4_selfplay, "grid": grid, "pacman": pacman, "snake": snake_play, "squared": squared}
+         "connect4_selfplay": connect4_selfplay, "grid": grid, "pacman": pacman, "rware": rware_play, "snake": snake_play, "squared": squared}
 
 
 def main():

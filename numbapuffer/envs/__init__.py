@@ -20,6 +20,7 @@ ENVS = {
     "pendulum": "Pendulum",
     "pong": "Pong",
     "pong_pixels": "PongPixels",
+    "rware": None,
     "snake": None,
     "squared": "Squared",
 }
