@@ -37,6 +37,17 @@ PAIRS = {
     # Boids never end, in the C and (max_steps=0) here: no parity test can count episodes;
     # tests/test_boids.py compares reward per step.
     "boids": Pair("pufferlib.ocean.boids.boids:Boids", params=dict(max_steps=0)),
+    "blastar": Pair("benchmarks.ocean:CBlastar", parity_games=2048, parity_steps=8000),
+    # A pool of 8192 maps (its .ini's) on both sides: the C draws its pool anew each run, and
+    # 1000 maps (the default) leave +-3.5% between its own runs' reward per step.
+    "grid": Pair("benchmarks.ocean:CGrid", dict(render_mode=None, num_maps=8192), dict(num_maps=8192),
+                 parity_games=1024, parity_steps=4000),
+    "pacman": Pair("pufferlib.ocean.pacman.pacman:Pacman", parity_games=1024, parity_steps=1200),
+    # 27 of the tiny map's 32 shelves requested (default 4): round trips ~3x as common. Many
+    # games, few steps: a game's round trips come slowly and in streaks, so ~4600 of them from
+    # 8192 games (sampling noise ~1.5%) rather than from fewer games played longer.
+    "rware": Pair("benchmarks.ocean:CRware", dict(num_requested_shelves=27, report_interval=10**9),
+                  dict(num_requested_shelves=27), parity_games=8192, parity_steps=1000),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
     "go": Pair("benchmarks.ocean:go_with_ends", parity_games=256, parity_steps=2000),
     "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),
@@ -71,6 +82,94 @@ def go_with_ends(num_envs, **kwargs):
             return out
 
     return GoEnds(num_envs=num_envs, **kwargs)
+def CBlastar(**kwargs):
+    """PufferLib's Blastar with its terminals cleared before each step, as every env's are: its C
+    only ever writes 1 there, so one game over would read as an episode end on every later step."""
+    from pufferlib.ocean.blastar.blastar import Blastar
+
+    class Cleared(Blastar):
+        def step(self, actions):
+            self.terminals[:] = False
+            return super().step(actions)
+    return Cleared(**kwargs)
+
+
+def CRware(**kwargs):
+    """PufferLib's Rware with its logged episodes (a robot's round trip, ended by putting a shelf
+    back: the only reward of exactly 1) shown as truncations, since its C never ends an episode;
+    and each game given its own start. Its C reseeds rand() from the clock at every reset, so all
+    games made in one second start alike (the same requested shelves, robots, headings), and its
+    figures then swing by +-40% from run to run. After reset, each game's start is drawn again
+    here as its C draws it (the tiny map, `num_requested_shelves` of its 32 shelves requested,
+    robots on distinct free cells facing any way), written into its struct CRware: the map at
+    byte 96, robots' cells at 112, headings at 128, loads at 136 (after six pointers, its Log
+    and four ints)."""
+    import ctypes
+    from pufferlib.ocean.rware.rware import Rware
+    from numbapuffer.envs.rware import FLOOR, LAYOUT_1, REQUESTED, SHELVES_1
+
+    class Flagged(Rware):
+        def __init__(self, num_envs=1, num_agents=4, num_requested_shelves=4, **kw):
+            super().__init__(num_envs=num_envs, num_agents=num_agents, num_requested_shelves=num_requested_shelves,
+                             map_choice=1, **kw)
+            self._games, self._robots, self._requested = num_envs, num_agents, num_requested_shelves
+            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
+            self._structs = [envs[i] for i in range(num_envs)]
+
+        def _field(self, struct, offset, n):
+            return np.ctypeslib.as_array((ctypes.c_int * n).from_address(ctypes.c_void_p.from_address(struct + offset).value))
+
+        def reset(self, seed=0):
+            out = super().reset(seed)
+            rng = np.random.default_rng(seed)
+            floor = np.flatnonzero(LAYOUT_1 == FLOOR)
+            for struct in self._structs:
+                cells = LAYOUT_1.astype(np.int32)
+                cells[rng.choice(SHELVES_1, self._requested, replace=False)] = REQUESTED
+                self._field(struct, 96, len(cells))[:] = cells
+                self._field(struct, 112, self._robots)[:] = rng.choice(floor, self._robots, replace=False)
+                self._field(struct, 128, self._robots)[:] = rng.integers(0, 4, self._robots)
+                self._field(struct, 136, self._robots)[:] = 0
+            return out
+
+        def step(self, actions):
+            out = super().step(actions)
+            np.equal(self.rewards, 1, out=self.truncations)
+            return out
+    return Flagged(**kwargs)
+
+
+def CGrid(**kwargs):
+    """PufferLib's Grid with its horizon resets shown as truncations: its C restarts a game at
+    the horizon without flagging it. Each C game's `tick` (an int 40 bytes into its struct
+    Grid, after two pointers and six ints) is 0 right after a step only when it restarted.
+    The structs lie in runs of equal spacing in memory: one strided numpy view per run reads
+    them all in microseconds, so the C's speed is measured as it is."""
+    import ctypes
+    from pufferlib.ocean.grid.grid import Grid
+
+    class Flagged(Grid):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
+            addresses = [envs[i] + 40 for i in range(self.num_agents)]
+            self._runs, i = [], 0
+            while i < len(addresses):
+                j, stride = i + 1, (addresses[i + 1] - addresses[i] if i + 1 < len(addresses) else 4)
+                while j < len(addresses) and addresses[j] - addresses[j - 1] == stride and stride % 4 == 0 and stride > 0:
+                    j += 1
+                if j == i + 1:
+                    stride = 4
+                raw = (ctypes.c_char * (stride * (j - i - 1) + 4)).from_address(addresses[i])
+                self._runs.append(np.frombuffer(raw, np.int32)[::stride // 4])
+                i = j
+
+        def step(self, actions):
+            out = super().step(actions)
+            np.equal(np.concatenate(self._runs), 0, out=self.truncations)
+            self.truncations &= ~self.terminals.astype(bool)
+            return out
+    return Flagged(**kwargs)
 
 
 def our_env(name, num_envs, seed=0):

@@ -62,6 +62,36 @@ def snake_play(env):
         env.step(actions)
 
 
+def blastar(env):
+    rng = np.random.default_rng(1)
+    for _ in range(300):  # drift about, firing now and then, until a bullet is in flight
+        env.step(np.array([rng.choice([1, 2, 3, 4, 5])], np.int32))
+    while not env.state["bullet"][0] or env.state["player_explosion"][0] or env.state["enemy_explosion"][0]:
+        env.step(np.array([5], np.int32))
+
+
+def grid(env):
+    for action in (1, 3, 1, 1, 2):  # a few steps into the maze (walls just turn the agent)
+        env.step(np.array([action], np.int32))
+
+
+def pacman(env):
+    rng = np.random.default_rng(3)
+    for _ in range(60):  # wander the maze, turning now and then, eating dots
+        if rng.random() < 0.2:
+            env.step(np.array([rng.integers(4)], np.int32))
+        else:
+            env.step(np.array([env.state["direction"][0]], np.int32))
+        if env.terminals[0]:
+            return
+
+
+def rware_play(env):
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # robots wandering (mostly forward), lifting what they find
+        env.step(rng.choice(5, env.num_agents, p=[0.1, 0.5, 0.15, 0.15, 0.1]).astype(np.int32))
+
+
 def squared(env):
     for action in (2, 2, 4):
         env.step(np.array([action], np.int32))
@@ -109,6 +139,8 @@ PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": c
          "freeway": freeway, "tripletriad": tripletriad,
          "checkers": checkers, "boids": boids_play}
 SHOWN = {"boids": boids.make_game(32)}  # a flock: the default game has one boid
+PLAYS = {"blastar": blastar, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
+         "connect4_selfplay": connect4_selfplay, "grid": grid, "pacman": pacman, "rware": rware_play, "snake": snake_play, "squared": squared}
 
 
 def main():
