@@ -35,7 +35,33 @@ class Pair:
 
 PAIRS = {
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
+    # Days are 13920 steps and every episode of ours starts at dawn, where the C starts each
+    # game's first at a random time of day: four days and a bit see each of ours end 4 times
+    # (the C's, 4.006 times), and dilute the C's extra episode starts. ~40 s: 1000 episode ends
+    # are 14M steps of ~1 us.
+    "enduro": Pair("benchmarks.ocean:c_enduro", parity_games=256, parity_steps=4 * 13920 + 80),
 }
+
+
+def c_enduro(num_envs, **kwargs):
+    """PufferLib's Enduro with its episode ends put back in `terminals`: its C sets the flag
+    and clears it again in the same step (reset_round). An end is the clock wrapping (the
+    time-of-day observation falling) without a day completed (cars to pass reset to 300)."""
+    from pufferlib.ocean.enduro.enduro import Enduro
+
+    class CEnduro(Enduro):
+        def reset(self, seed=None):
+            self._clock = np.zeros(self.num_agents, np.float32)
+            return super().reset(seed)
+
+        def step(self, actions):
+            out = super().step(actions)
+            clock = self.observations[:, 62]
+            self.terminals[:] = (clock < self._clock) & (self.observations[:, 63] != 1.5)
+            self._clock[:] = clock
+            return out
+
+    return CEnduro(num_envs=num_envs, **kwargs)
 
 
 def our_env(name, num_envs, seed=0):

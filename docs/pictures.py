@@ -67,7 +67,13 @@ def squared(env):
         env.step(np.array([action], np.int32))
 
 
-PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
+def enduro(env):
+    rng = np.random.default_rng(4)
+    for _ in range(900):  # mostly accelerate, steering at random
+        env.step(rng.choice([1, 7, 8], size=1, p=[0.6, 0.2, 0.2]).astype(np.int32))
+
+
+PLAYS = {"enduro": enduro, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
 
 

@@ -12,6 +12,7 @@ ENVS = {
     "cartpole": "CartPole",
     "connect4": "Connect4",
     "connect4_selfplay": None,
+    "enduro": "Enduro",
     "mountaincar": "MountainCar",
     "mountaincar_continuous": "MountainCarContinuous",
     "pendulum": "Pendulum",
