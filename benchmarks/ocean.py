@@ -40,6 +40,8 @@ PAIRS = {
     # (the C's, 4.006 times), and dilute the C's extra episode starts. ~40 s: 1000 episode ends
     # are 14M steps of ~1 us.
     "enduro": Pair("benchmarks.ocean:c_enduro", parity_games=256, parity_steps=4 * 13920 + 80),
+    # The C makes its 50 levels at start-up (~25 s), fresh from the clock each time.
+    "tower_climb": Pair("benchmarks.ocean:c_tower_climb", parity_games=512, parity_steps=200),
 }
 
 
@@ -62,6 +64,31 @@ def c_enduro(num_envs, **kwargs):
             return out
 
     return CEnduro(num_envs=num_envs, **kwargs)
+
+
+def c_tower_climb(num_envs, **kwargs):
+    """PufferLib's Tower Climb with its episode ends counted: its C clears `terminals` in the
+    step that sets them and sets no flag at its time limit, so each step reads its log (as
+    its wrapper's default report_interval=1 does) and marks that many rows ended (the count
+    is right, the rows are not). `totals` sums the log fields over finished episodes."""
+    from pufferlib.ocean.tower_climb import binding
+    from pufferlib.ocean.tower_climb.tower_climb import TowerClimb
+
+    class CTowerClimb(TowerClimb):
+        totals = None
+
+        def step(self, actions):
+            out = super().step(actions)
+            log = binding.vec_log(self.c_envs)
+            n = int(log.get("n", 0))
+            self.terminals[:] = False
+            self.terminals[:n] = True
+            self.totals = self.totals or {}
+            for k, v in log.items():
+                self.totals[k] = self.totals.get(k, 0.0) + (v * n if k != "n" else v)
+            return out
+
+    return CTowerClimb(num_envs=num_envs, report_interval=2**62, **kwargs)
 
 
 def our_env(name, num_envs, seed=0):

@@ -20,6 +20,7 @@ ENVS = {
     "pong_pixels": "PongPixels",
     "snake": None,
     "squared": "Squared",
+    "tower_climb": "TowerClimb",
 }
 # gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
 # test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
