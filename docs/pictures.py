@@ -73,7 +73,12 @@ def enduro(env):
         env.step(rng.choice([1, 7, 8], size=1, p=[0.6, 0.2, 0.2]).astype(np.int32))
 
 
-PLAYS = {"enduro": enduro, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
+def tower_climb(env):
+    for action in (2, 2, 1, 1, 2, 3, 3):  # a few moves from the spawn (not all legal)
+        env.step(np.array([action], np.int32))
+
+
+PLAYS = {"enduro": enduro, "tower_climb": tower_climb, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
 
 

@@ -177,8 +177,9 @@ def test_make_bank_makes_the_stored_bank():
 
 @pytest.mark.slow
 def test_logged_stats_match_the_c(tmp_path, monkeypatch):
-    """score and perf per episode under random play, beside the C's (its levels are fresh each
-    run, so within a few percent); episode_length within the C's extra step after a timeout."""
+    """score and perf per episode under random play, beside the C's on the same levels
+    (benchmarks.ocean.c_tower_climb writes ours into it); episode_length within the C's extra
+    step after a timeout (it logs 61 for one)."""
     pytest.importorskip("pufferlib.ocean", reason="PufferLib's C envs")
     monkeypatch.chdir(tmp_path)
     from benchmarks.ocean import c_env, our_env, random_play
@@ -190,6 +191,6 @@ def test_logged_stats_match_the_c(tmp_path, monkeypatch):
     random_play(c, 2000, 0)
     theirs = {k: v / c.totals["n"] for k, v in c.totals.items() if k != "n"}
     assert mine["n"] > 30000 and c.totals["n"] > 30000
-    assert mine["score"] == pytest.approx(theirs["score"], rel=0.15)
+    assert mine["score"] == pytest.approx(theirs["score"], rel=0.05)
     assert mine["episode_length"] == pytest.approx(theirs["episode_length"], rel=0.03)
     assert mine["perf"] < 0.002 and theirs["perf"] < 0.002  # random play hardly ever wins

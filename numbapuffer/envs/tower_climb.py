@@ -595,7 +595,7 @@ def draw(surface, s, p):
     text(surface, f"step {s.t}/{p.max_steps}   level {s.level}   best floor +{s.score}", (8, 6), 22)
     pos = int(s.robot[POS])
     for y in range(W):
-        ox, oy = 8 + (y % 5) * (W * CELL + GAP), 34 + (1 - y // 5) * (W * CELL + GAP + 16)
+        ox, oy = 8 + (y % 5) * (W * CELL + GAP), 48 + (1 - y // 5) * (W * CELL + GAP + 16)
         text(surface, f"floor {y}", (ox, oy - 16), 16, COLORS["dim"])
         for z in range(W):
             for x in range(W):
@@ -614,7 +614,7 @@ def draw(surface, s, p):
                                                                        centre[1] + fz * CELL // 2), 2)
 
 
-VIEW = View(draw, size=(16 + 5 * (W * CELL + GAP), 40 + 2 * (W * CELL + GAP + 16)), fps=6,
+VIEW = View(draw, size=(16 + 5 * (W * CELL + GAP), 54 + 2 * (W * CELL + GAP + 16)), fps=6,
             keys={"right": RIGHT, "down": DOWN, "left": LEFT, "up": UP, "space": GRAB, "x": DROP}, idle=None,
             help="arrows: turn/move/climb, space: grab, x: drop")
 
