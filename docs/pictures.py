@@ -141,6 +141,19 @@ PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": c
 SHOWN = {"boids": boids.make_game(32)}  # a flock: the default game has one boid
 PLAYS = {"blastar": blastar, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "grid": grid, "pacman": pacman, "rware": rware_play, "snake": snake_play, "squared": squared}
+def enduro(env):
+    rng = np.random.default_rng(4)
+    for _ in range(900):  # mostly accelerate, steering at random
+        env.step(rng.choice([1, 7, 8], size=1, p=[0.6, 0.2, 0.2]).astype(np.int32))
+
+
+def tower_climb(env):
+    for action in (2, 2, 1, 1, 2, 3, 3):  # a few moves from the spawn (not all legal)
+        env.step(np.array([action], np.int32))
+
+
+PLAYS = {"enduro": enduro, "tower_climb": tower_climb, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
+         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
 
 
 def main():

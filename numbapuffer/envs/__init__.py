@@ -18,6 +18,7 @@ ENVS = {
     "go": "Go",
     "freeway": "Freeway",
     "grid": "Grid",
+    "enduro": "Enduro",
     "mountaincar": "MountainCar",
     "mountaincar_continuous": "MountainCarContinuous",
     "pacman": "Pacman",
@@ -29,6 +30,7 @@ ENVS = {
     "squared": "Squared",
     "tetris": "Tetris",
     "tripletriad": "TripleTriad",
+    "tower_climb": "TowerClimb",
 }
 # gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
 # test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
