@@ -34,6 +34,8 @@ class Pair:
 
 
 PAIRS = {
+    "pong": Pair("pufferlib.ocean.pong.pong:Pong", params={"preset": "pufferlib"}, parity_games=2048,
+                 parity_steps=3000),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
 }
 
