@@ -36,6 +36,8 @@ class Pair:
 PAIRS = {
     "pong": Pair("pufferlib.ocean.pong.pong:Pong", params={"preset": "pufferlib"}, parity_games=2048,
                  parity_steps=3000),
+    "breakout": Pair("pufferlib.ocean.breakout.breakout:Breakout", params={"preset": "pufferlib"}, parity_games=1024,
+                     parity_steps=1000),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
 }
 
