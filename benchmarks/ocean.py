@@ -38,6 +38,8 @@ PAIRS = {
                  parity_steps=3000),
     "breakout": Pair("pufferlib.ocean.breakout.breakout:Breakout", params={"preset": "pufferlib"}, parity_games=1024,
                      parity_steps=1000),
+    "squared": Pair("pufferlib.ocean.squared.squared:Squared", params={"preset": "pufferlib"}, parity_games=512,
+                    parity_steps=1000),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
 }
 
