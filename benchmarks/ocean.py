@@ -40,6 +40,10 @@ PAIRS = {
                      parity_steps=1000),
     "squared": Pair("pufferlib.ocean.squared.squared:Squared", params={"preset": "pufferlib"}, parity_games=512,
                     parity_steps=1000),
+    # PufferLib's sizes are make_game's, not params: our game is made here (c_envs: 16 games of 256 snakes)
+    "snake": Pair("pufferlib.ocean.snake.snake:Snake", params={"preset": "pufferlib"}, games=16, parity_games=16,
+                  parity_steps=300, id=importlib.import_module("numbapuffer.envs.snake").make_game(
+                      **importlib.import_module("numbapuffer.envs.snake").PUFFERLIB_SIZES)),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
 }
 
