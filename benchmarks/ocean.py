@@ -48,6 +48,16 @@ PAIRS = {
     # 8192 games (sampling noise ~1.5%) rather than from fewer games played longer.
     "rware": Pair("benchmarks.ocean:CRware", dict(num_requested_shelves=27, report_interval=10**9),
                   dict(num_requested_shelves=27), parity_games=8192, parity_steps=1000),
+    "pong": Pair("pufferlib.ocean.pong.pong:Pong", params={"preset": "pufferlib"}, parity_games=2048,
+                 parity_steps=3000),
+    "breakout": Pair("pufferlib.ocean.breakout.breakout:Breakout", params={"preset": "pufferlib"}, parity_games=1024,
+                     parity_steps=1000),
+    "squared": Pair("pufferlib.ocean.squared.squared:Squared", params={"preset": "pufferlib"}, parity_games=512,
+                    parity_steps=1000),
+    # PufferLib's sizes are make_game's, not params: our game is made here (c_envs: 16 games of 256 snakes)
+    "snake": Pair("pufferlib.ocean.snake.snake:Snake", params={"preset": "pufferlib"}, games=16, parity_games=16,
+                  parity_steps=300, id=importlib.import_module("numbapuffer.envs.snake").make_game(
+                      **importlib.import_module("numbapuffer.envs.snake").PUFFERLIB_SIZES)),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
     "go": Pair("benchmarks.ocean:go_with_ends", parity_games=256, parity_steps=2000),
     "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),

@@ -21,9 +21,10 @@ def breakout(**params):
     return one_game("breakout", **params)
 
 
-def expected_obs(s, lives=5, boards=2):
+def expected_obs(s, lives=5, boards=2, max_speed=7):
+    v = f32(max_speed)
     head = [s["paddle_x"] / f32(576), s["paddle_width"] / f32(62), s["ball_x"] / f32(576), s["ball_y"] / f32(330),
-            (s["ball_vx"] / f32(7) + f32(1)) * f32(0.5), (s["ball_vy"] / f32(7) + f32(1)) * f32(0.5),
+            (s["ball_vx"] / v + f32(1)) * f32(0.5), (s["ball_vy"] / v + f32(1)) * f32(0.5),
             f32(s["lives"]) / f32(lives), f32(s["score"]) / f32(BOARD_POINTS * boards)]
     return np.concatenate([np.array(head, np.float32), s["bricks"].reshape(-1).astype(np.float32)])
 
@@ -283,3 +284,135 @@ def test_final_observation_stays_in_the_space_when_the_ball_falls_off_the_field(
     put(env, lives=1, ball_x=300, ball_y=328, ball_vx=0, ball_vy=6.5, paddle_x=0)  # lost from y 329
     s, obs, rew, term, _ = step(env)
     assert term and s["ball_y"] > 330 and obs[3] == 1 and env.single_observation_space.contains(obs)
+
+
+# PufferLib 3.0's Breakout: make("breakout", preset="pufferlib"), its swept collisions
+PUFFER_SPEED, PUFFER_MAX = f32(256 / 60), f32(448 / 60)
+
+
+def puffer(**params):
+    params.setdefault("frameskip", 1)
+    return one_game("breakout", preset="pufferlib", **params)
+
+
+def test_pufferlib_preset_reset_and_the_serve_frame_ignores_the_action():
+    env = puffer()
+    s = env.state[0]
+    assert (s["lives"], s["paddle_x"], s["ball_x"], s["ball_y"], s["ball_speed"], s["served"]) == (
+        6, 257, 272, 135, PUFFER_SPEED, 0)
+    assert env.param_values()["ball_width"] == 32 and env.param_values()["max_steps"] == 2**31 - 1
+    vx, vy = s["ball_vx"], s["ball_vy"]
+    s, obs, *_ = step(env, RIGHT)
+    assert s["paddle_x"] == 257 and s["served"] == 1 and (s["ball_x"], s["ball_y"]) == (272 + vx, 135 + vy)
+    np.testing.assert_array_equal(obs, expected_obs(s, lives=6, max_speed=PUFFER_MAX))
+    s, *_ = step(env, RIGHT)
+    assert s["paddle_x"] == 257 + f32(620 / 60)
+
+
+def test_pufferlib_paddle_return_keeps_the_ball_in_place_at_an_unclamped_angle():
+    env = puffer()
+    put(env, served=1, paddle_x=100, ball_x=152, ball_y=PADDLE_Y - 32 - 2, ball_vx=0, ball_vy=3)
+    s, obs, rew, term, _ = step(env)  # centre at 168: 1.1 paddle widths from its left end
+    assert (s["ball_x"], s["ball_y"], s["hits"]) == (152, PADDLE_Y - 34, 1) and rew == 0 and not term
+    angle = (f32(68 / 62) * 2 - 1) * math.pi / 4
+    assert angle > math.pi / 4
+    assert s["ball_vx"] == pytest.approx(math.sin(angle) * PUFFER_SPEED, rel=1e-5)
+    assert s["ball_vy"] == pytest.approx(-math.cos(angle) * PUFFER_SPEED, rel=1e-5)
+
+
+def test_pufferlib_speed_up_of_the_fourth_hit_applies_from_the_next():
+    env = puffer()
+    put(env, served=1, paddle_x=100, ball_x=115, ball_y=PADDLE_Y - 34, ball_vx=0, ball_vy=3, hits=3)
+    s, *_ = step(env)
+    assert s["hits"] == 4 and -s["ball_vy"] == pytest.approx(PUFFER_SPEED)  # this hit at the old speed
+    assert s["ball_speed"] == PUFFER_SPEED + f32(64 / 60)
+
+
+def test_pufferlib_one_brick_a_frame_the_widest_overlap_first():
+    env = puffer()
+    put(env, served=1, ball_x=110, ball_y=123, ball_vx=0, ball_vy=-2)  # x 110..142: columns 3 and 4
+    s, obs, rew, *_ = step(env)
+    assert rew == 1 and s["bricks"][5, 3] == 0 and s["bricks"][5, 4] == 1 and s["bricks_left"] == 107
+    assert (s["ball_x"], s["ball_y"], s["ball_vx"], s["ball_vy"]) == (110, 122, 0, 2)  # onto the brick, reflected
+    np.testing.assert_array_equal(obs, expected_obs(s, lives=6, max_speed=PUFFER_MAX))
+
+
+@pytest.mark.parametrize("row, points, fast", [(0, 7, True), (2, 4, True), (3, 4, False), (5, 1, False)])
+def test_pufferlib_brick_points_and_top_speed_from_the_next_hit(row, points, fast):
+    env = puffer()
+    carve(env, 3, row)
+    bottom = 50 + 12 * (row + 1)
+    put(env, served=1, ball_x=96, ball_y=bottom + 1, ball_vx=0, ball_vy=-2)
+    s, obs, rew, *_ = step(env)
+    assert rew == points and s["bricks"][row, 3] == 0 and s["ball_vy"] == 2  # the velocity kept...
+    assert s["ball_speed"] == (PUFFER_MAX if fast else PUFFER_SPEED)  # ...the speed for the next hit
+
+
+def test_pufferlib_walls_stop_the_ball_on_them_and_the_top_one_shrinks_the_paddle():
+    env = puffer()
+    put(env, served=1, ball_x=300, ball_y=2, ball_vx=1, ball_vy=-4)
+    s, *_ = step(env)
+    assert (s["ball_x"], s["ball_y"], s["ball_vx"], s["ball_vy"], s["paddle_width"]) == (300.5, 0, 1, 4, 31)
+    put(env, ball_x=2, ball_y=200, ball_vx=-4, ball_vy=2)
+    s, *_ = step(env)
+    assert (s["ball_x"], s["ball_y"], s["ball_vx"], s["ball_vy"]) == (0, 201, 4, 2)
+    put(env, ball_x=576 - 32 - 1, ball_y=200, ball_vx=4, ball_vy=2)
+    s, *_ = step(env)
+    assert (s["ball_x"], s["ball_y"], s["ball_vx"]) == (576 - 32, 200.5, -4)
+
+
+def test_pufferlib_a_lost_ball_does_not_end_the_step_and_the_sixth_ends_the_game():
+    env = puffer(frameskip=4)
+    put(env, served=1, paddle_x=0, ball_x=300, ball_y=PADDLE_Y + 5, ball_vx=0, ball_vy=4, score=12)
+    s, obs, rew, term, _ = step(env, RIGHT)  # lost in frame 1, frame 2 serves, 3 and 4 move the paddle
+    assert s["lives"] == 5 and not term and s["score"] == 12 and s["served"] == 1
+    assert s["paddle_x"] == pytest.approx(257 + 2 * 620 / 60) and s["ball_y"] == pytest.approx(135 + 3 * s["ball_vy"])
+    put(env, lives=1, ball_x=300, ball_y=PADDLE_Y + 5, ball_vx=0, ball_vy=4)
+    s, obs, rew, term, _ = step(env)
+    assert term and s["lives"] == 6 and s["score"] == 0
+
+
+def test_pufferlib_clearing_both_walls_ends_the_game():
+    env = puffer()
+    last_brick(env, walls=0)
+    put(env, served=1, ball_x=96)
+    s, obs, rew, term, _ = step(env)
+    assert rew == 1 and not term and s["walls"] == 1 and s["refill"] == 1
+    put(env, paddle_x=100, ball_x=115, ball_y=PADDLE_Y - 34, ball_vx=0, ball_vy=3)
+    s, *_ = step(env)
+    assert s["bricks"].all() and s["refill"] == 0
+    last_brick(env, walls=1)
+    put(env, ball_x=96)
+    assert step(env)[3]
+
+
+def test_pufferlib_preset_passes_check_env():
+    env = npf.make("breakout", num_envs=4, seed=0, preset="pufferlib")
+    assert npf.check_env(env, num_envs=16, steps=500) == []
+
+
+@pytest.mark.slow
+def test_pufferlib_preset_logs_as_the_c(tmp_path, monkeypatch):
+    """Random play: the mean score per episode as PufferLib's C logs it (its episode_length
+    counts frames: 4 a step)."""
+    pytest.importorskip("pufferlib.ocean", reason="PufferLib's C envs: ../shared/tools/build_pufferlib.sh VENV all")
+    monkeypatch.chdir(tmp_path)
+    from benchmarks.ocean import c_env, our_env, random_actions
+    ours, c = our_env("breakout", 4096), c_env("breakout", 4096)
+    ours.reset(seed=0)
+    acts = random_actions(ours.single_action_space, 4096, 64, 0)
+    logs = {"ours": [], "c": []}
+    for t in range(1000):
+        ours.step(acts[t % 64].astype(ours.actions.dtype))
+        *_, info = c.step(acts[t % 64].astype(c.actions.dtype))
+        logs["c"] += [i for i in info if i]
+    logs["ours"].append(ours.log())
+    c.close()
+
+    def mean(key, which):
+        items = logs[which]
+        return sum(i[key] * i["n"] for i in items) / sum(i["n"] for i in items)
+    assert sum(i["n"] for i in logs["c"]) > 20000 and logs["ours"][0]["n"] > 20000
+    # a score per episode of ~0.8 with a standard deviation of ~2: 1.5% is one standard error here
+    assert mean("score", "ours") == pytest.approx(mean("score", "c"), rel=0.05)
+    assert mean("episode_length", "ours") * 4 == pytest.approx(mean("episode_length", "c"), rel=0.02)

@@ -250,3 +250,31 @@ def test_pufferlib_rewards_as_params():
 def test_pufferlib_rewards_pass_check_env():
     env = npf.make("pong", num_envs=4, seed=0, **PUFFERLIB_REWARDS)
     assert npf.check_env(env, num_envs=16, steps=300) == []
+
+
+def test_pufferlib_preset_serves_flat_or_down():
+    """PufferLib's serve: vertical speed 0 or -ball_initial_speed_y, half the time each."""
+    env = npf.make("pong", num_envs=2000, seed=1, preset="pufferlib")
+    env.reset(seed=1)
+    vy = env.state["ball_vy"]
+    assert set(np.unique(vy)) == {-1, 0} and 900 < (vy == 0).sum() < 1100
+    assert env.param_values()["reward_return"] == f32(0.1)
+    s, obs, *_ = step(one_game("pong", preset="pufferlib"))
+    np.testing.assert_array_equal(obs, expected_obs(s))  # the C's layout and scaling
+
+
+def test_pufferlib_preset_rewards_and_a_flat_ball_returned_still_gets_vertical_speed():
+    env = pong(preset="pufferlib")
+    put(env, ball_x=460, ball_y=300, ball_vx=10, ball_vy=0, paddle_yr=290, paddle_yl=300)
+    s, _, rew, term, _ = step(env, STAY)
+    assert rew == f32(0.1) and not term and s["ball_vx"] == -10 and s["ball_vy"] == 3
+    put(env, ball_x=5, ball_y=100, ball_vx=-10, ball_vy=0, paddle_yl=500, paddle_yr=30)
+    s, _, rew, *_ = step(env, STAY)  # a point won: the next serve is flat or down
+    assert rew == 1 and s["score_r"] == 1 and s["ball_vy"] in (0, -1)
+    put(env, ball_x=460, ball_y=400, ball_vx=10, ball_vy=2, paddle_yr=0, paddle_yl=380)
+    assert step(env, STAY)[2] == -1
+
+
+def test_pufferlib_preset_passes_check_env():
+    env = npf.make("pong", num_envs=4, seed=0, preset="pufferlib")
+    assert npf.check_env(env, num_envs=16, steps=300) == []

@@ -340,8 +340,12 @@ def test_default_game_reset_and_random_play_keep_the_grid_consistent():
 def test_sizes_and_params_are_checked():
     with pytest.raises(ValueError, match="num_snakes must be an integer >= 1, got 0"):
         snake.make_game(num_snakes=0)
-    with pytest.raises(ValueError, match="num_snakes must be at most 62, got 70"):
-        snake.make_game(num_snakes=70)
+    with pytest.raises(ValueError, match="num_snakes must be at most 16382, got 20000"):
+        snake.make_game(num_snakes=20000)
+    assert snake.make_game(num_snakes=62, width=30, height=30, max_length=8).state["grid"].base == np.int8
+    assert snake.make_game(num_snakes=63, width=30, height=30, max_length=8).state["grid"].base == np.int16
+    with pytest.raises(ValueError, match="reward_corpse"):
+        npf.make("snake", reward_corpse=float("inf"))
     with pytest.raises(ValueError, match="vision must be an integer >= 1, got 2.5"):
         snake.make_game(vision=2.5)
     with pytest.raises(ValueError, match="do not fit a 8x6 grid"):
@@ -361,3 +365,106 @@ def test_a_larger_game():
     for _ in range(200):
         env.step(rng.integers(0, 4, 27))
     assert (env.observations[:, 3, 3] == 3).all()
+
+
+# PufferLib 3.0's rules (the "pufferlib" preset's, but its food, on the small game)
+PUFFER_RULES = dict(head_first=True, corpses=True, max_steps=0)
+CORPSE = snake.CORPSE
+
+
+def test_pufferlib_following_its_own_tail_kills():
+    env = small(**PUFFER_RULES)
+    place(env, 0, [(1, 1), (1, 2), (2, 2), (2, 1)])  # a 2x2 loop, head next to the tail
+    place(env, 1, [(5, 0)])
+    _, rew, term, _ = step(env, UP, RIGHT)  # the tail's cell is looked at before it moves on
+    np.testing.assert_array_equal(term, [True, False])
+    assert rew[0] == -1 and len(body(env, 0)) == 1
+
+
+def test_pufferlib_a_later_snake_may_still_take_the_cell_an_earlier_tail_left():
+    env = small(**PUFFER_RULES)
+    place(env, 0, [(2, 2), (2, 3)])
+    place(env, 1, [(3, 1), (2, 1)])
+    _, _, term, _ = step(env, RIGHT, RIGHT)
+    assert not term.any() and body(env, 1) == [(2, 1), (2, 2)]
+
+
+def test_pufferlib_a_dead_snake_leaves_every_other_segment_as_a_corpse():
+    env = small(**PUFFER_RULES)
+    old = [(0, 1), (0, 2), (0, 3), (0, 4)]  # tail first; the head at (0, 4) runs up into the wall
+    place(env, 0, old)
+    place(env, 1, [(5, 0)])
+    obs, rew, term, _ = step(env, UP, RIGHT)
+    assert term[0] and rew[0] == -1
+    (r, c), = body(env, 0)
+    corpses = [rc for rc in old if rc != (r, c)]
+    # segments at an even count from the tail end (tail 1): (0, 2) and the head (0, 4)
+    assert [cell(env, *rc) for rc in corpses] == [CORPSE if old.index(rc) % 2 == 1 else EMPTY for rc in corpses]
+    assert cell(env, 0, 2) == CORPSE
+    assert env.state["num_food"][0] == 0  # corpses are not food to replace
+    # a corpse in view is observed as food
+    assert (obs[1] == FOOD).sum() == sum(1 for rc in corpses if cell(env, *rc) == CORPSE and
+                                         abs(rc[0] - 5) <= V and abs(rc[1] - 1) <= V)
+
+
+def test_pufferlib_eating_a_corpse_rewards_and_grows_without_new_food():
+    env = small(food=0, reward_corpse=0.25, **PUFFER_RULES)
+    place(env, 0, [(2, 1), (2, 2)])
+    place(env, 1, [(5, 0)])
+    env.state["grid"][0, 2 + V, 3 + V] = CORPSE
+    _, rew, term, _ = step(env, RIGHT, RIGHT)
+    assert rew[0] == np.float32(0.25) and not term.any()
+    assert body(env, 0) == [(2, 1), (2, 2), (2, 3)] and env.episodes[0]["score"] == 0
+    assert (env.state["grid"][0] == FOOD).sum() == 0 and (env.state["grid"][0] == CORPSE).sum() == 0
+
+
+def test_pufferlib_spawns_may_take_a_corpse():
+    env = small(**PUFFER_RULES)
+    grid = env.state["grid"][0]
+    grid[V:-V, V:-V] = CORPSE  # every cell a corpse but snake 1's
+    place(env, 1, [(5, 0)])
+    place(env, 0, [(0, 3)])
+    step(env, UP, RIGHT)  # snake 0 dies; its respawn can only land on a corpse
+    (r, c), = body(env, 0)
+    assert cell(env, r, c) == SNAKE + 1
+
+
+def test_pufferlib_preset_needs_pufferlibs_sizes():
+    with pytest.raises(ValueError, match="food=4096 do not fit a 24x24 grid"):
+        npf.make("snake", preset="pufferlib")
+    g = snake.make_game(**snake.PUFFERLIB_SIZES)
+    env = npf.make(g, num_envs=1, seed=0, preset="pufferlib")
+    env.reset(seed=0)
+    assert env.num_agents == 256 and env.observations.shape == (256, 11, 11)
+    assert env.state["grid"].shape == (1, 360, 640) and (env.state["grid"] == FOOD).sum() == 4096
+    assert env.param_values()["max_steps"] == 0 and env.param_values()["reward_corpse"] == np.float32(0.1)
+    assert npf.check_env(env, num_envs=1, steps=100) == []
+
+
+@pytest.mark.slow
+def test_pufferlib_preset_logs_as_the_c(tmp_path, monkeypatch):
+    """Random play, PufferLib's sizes: lives per agent-step and their mean return and length
+    as the C logs them (its buffers never end an episode: its log is the only count), and the
+    reward per agent-step from the buffers."""
+    pytest.importorskip("pufferlib.ocean", reason="PufferLib's C envs: ../shared/tools/build_pufferlib.sh VENV all")
+    monkeypatch.chdir(tmp_path)
+    from benchmarks.ocean import c_env, our_env, random_actions
+    ours, c = our_env("snake", 16), c_env("snake", 16)
+    ours.reset(seed=0)
+    acts = random_actions(ours.single_action_space, ours.num_agents, 64, 0)
+    infos, rewards = [], {"ours": 0.0, "c": 0.0}
+    steps = 512
+    for t in range(steps):
+        ours.step(acts[t % 64].astype(ours.actions.dtype))
+        rewards["ours"] += float(ours.rewards.sum())
+        infos += [i for i in c.step(acts[t % 64].astype(c.actions.dtype))[-1] if i]
+        rewards["c"] += float(c.rewards.sum())
+    c.close()
+    log = ours.log()
+    n_c = sum(i["n"] for i in infos)
+    assert log["n"] > 5000 and n_c > 5000
+    assert log["n"] == pytest.approx(n_c, rel=0.03)
+    for key in ("episode_return", "episode_length"):
+        theirs = sum(i[key] * i["n"] for i in infos) / n_c
+        assert log[key] == pytest.approx(theirs, rel=0.03), key
+    assert rewards["ours"] == pytest.approx(rewards["c"], rel=0.03)

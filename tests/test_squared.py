@@ -120,3 +120,80 @@ def test_a_generic_learner_picks_up_the_signal():
         elif it == 139:
             env.log()  # keep only the last ten iterations' episodes
     assert first < 0.2 and env.log()["episode_return"] > 0.9
+
+
+# PufferLib 3.0's Squared: make("squared", preset="pufferlib")
+def puffer(**params):
+    return one_game("squared", preset="pufferlib", **params)
+
+
+@pytest.mark.parametrize("action, x, y", [(STAY, 3, 4), (1, 3, 5), (2, 3, 3), (LEFT, 2, 4), (RIGHT, 4, 4)])
+def test_pufferlib_moves_1_down_2_up(action, x, y):
+    env = puffer()
+    put(env, x=3, y=4, target_x=9, target_y=9)
+    s, obs, rew, term, trunc = step(env, action)
+    assert (s["x"], s["y"], s["t"]) == (x, y, 1) and rew == 0 and not term and not trunc
+    np.testing.assert_allclose(obs, np.array([x, y, 9, 9], np.float32) / 10)
+
+
+@pytest.mark.parametrize("x, y, action", [(0, 4, LEFT), (10, 4, RIGHT), (4, 0, 2), (4, 10, 1)])
+def test_pufferlib_leaving_the_grid_ends_with_minus_one(x, y, action):
+    env = puffer()
+    put(env, x=x, y=y, target_x=7, target_y=7, t=5)
+    env.episodes[0]["episode_length"] = 5
+    s, obs, rew, term, trunc = step(env, action)
+    assert rew == -1 and term and not trunc
+    assert (s["x"], s["y"], s["t"]) == (5, 5, 0)  # restarted in the same step
+    assert env.log() == {"episode_return": -1.0, "episode_length": 6.0, "n": 1}
+
+
+def test_pufferlib_the_34th_step_ends_with_minus_one_even_on_the_target():
+    env = puffer()
+    put(env, x=3, y=3, target_x=4, target_y=3, t=32)
+    s, obs, rew, term, trunc = step(env, STAY)
+    assert s["t"] == 33 and rew == 0 and not term and not trunc  # step 33 is still played
+    s, obs, rew, term, trunc = step(env, RIGHT)  # onto the target, too late
+    assert rew == -1 and term and not trunc and s["t"] == 0
+
+
+def test_pufferlib_target_reward():
+    env = puffer()
+    put(env, x=3, y=3, target_x=3, target_y=4)
+    assert step(env, 1)[2:5] == (1.0, True, False)
+
+
+def test_timeout_reward_and_params_checks():
+    env = squared(reward_fail=-0.5, max_steps=2)
+    put(env, target_x=0, target_y=0)
+    assert step(env, STAY)[2:5] == (0.0, False, False)
+    assert step(env, STAY)[2:5] == (-0.5, False, True)
+    with pytest.raises(ValueError, match="reward_fail"):
+        squared(reward_fail=float("nan"))
+    with pytest.raises(ValueError, match="max_steps"):
+        squared(max_steps=2**31 - 1)
+
+
+def test_pufferlib_preset_passes_check_env():
+    env = npf.make("squared", num_envs=4, seed=0, preset="pufferlib")
+    assert npf.check_env(env, num_envs=16, steps=300) == []
+
+
+@pytest.mark.slow
+def test_pufferlib_preset_logs_as_the_c(tmp_path, monkeypatch):
+    """Random play: the mean episode_return and episode_length as PufferLib's C logs them."""
+    pytest.importorskip("pufferlib.ocean", reason="PufferLib's C envs: ../shared/tools/build_pufferlib.sh VENV all")
+    monkeypatch.chdir(tmp_path)
+    from benchmarks.ocean import c_env, our_env, random_actions
+    ours, c = our_env("squared", 1024), c_env("squared", 1024)
+    ours.reset(seed=0)
+    acts = random_actions(ours.single_action_space, 1024, 64, 0)
+    infos = []
+    for t in range(1024):
+        ours.step(acts[t % 64].astype(ours.actions.dtype))
+        infos += [i for i in c.step(acts[t % 64].astype(c.actions.dtype))[-1] if i]
+    c.close()
+    log = ours.log()
+    assert log["n"] > 20000 and sum(i["n"] for i in infos) > 20000
+    for key in ("episode_return", "episode_length"):
+        theirs = sum(i[key] * i["n"] for i in infos) / sum(i["n"] for i in infos)
+        assert log[key] == pytest.approx(theirs, rel=0.03), key

@@ -9,6 +9,20 @@ Reward: +1 for returning the ball, +10 for winning a point, 0 for losing one, 0 
   reward_point_won=1, reward_point_lost=-1.
 Termination: a side reaches `max_score` points; the game then restarts in the same step.
 Log: episode_return, episode_length, score (points the agent won).
+Params: the field's sizes and speeds, max_score, frameskip, the three rewards, and
+  serve_flat_or_down: False (the default) serves the ball with vertical speed
+  +-ball_initial_speed_y, True with 0 or -ball_initial_speed_y, each half the time.
+Preset "pufferlib" (make("pong", preset="pufferlib")): PufferLib 3.0.0's Pong, its C and
+  its Python defaults: rewards 0.1 / 1 / -1 and the serve of 0 or -1 vertical speed (its
+  `(rand() % 2 - 1) * ball_initial_speed_y`); the rest of the defaults are the same. The
+  observation layout and scaling are the C's. Where the C's code has slips that are not the
+  game, these rules do the sane thing: scores observed as score / max_score (the C divides
+  unsigned ints: always 0), the observation after a point is of the new round (the C's
+  keeps the last frame before it), the ball is clipped into the field every frame (the C's
+  only after a right-paddle return, so its ball may lie up to a speed outside the field and
+  the observation outside [0, 1]), and the log's episode_length counts the episode's steps
+  (the C's counts the last round's only). Its Log's score is (points won - points lost),
+  ours points won.
 View: the field at its size in pixels (500x640 by default), +y drawn upward; the agent's
   paddle blue on the right, the opponent's red on the left. Play: up/down arrows.
 """
@@ -28,8 +42,10 @@ PARAMS = dict(
     ball_width=f32(32), ball_height=f32(32), paddle_speed=f32(8),
     ball_initial_speed_x=f32(10), ball_initial_speed_y=f32(1),
     ball_speed_y_increment=f32(3), ball_max_speed_y=f32(13), max_score=21, frameskip=1,
-    reward_return=f32(1), reward_point_won=f32(10), reward_point_lost=f32(0),
+    reward_return=f32(1), reward_point_won=f32(10), reward_point_lost=f32(0), serve_flat_or_down=False,
 )
+PRESETS = {"pufferlib": dict(reward_return=f32(0.1), reward_point_won=f32(1), reward_point_lost=f32(-1),
+                             serve_flat_or_down=True)}
 REWARDS = ("reward_return", "reward_point_won", "reward_point_lost")  # any finite value
 
 STATE = np.dtype([
@@ -85,7 +101,10 @@ def reset_round(s, p):
     s.ball_x = p.width / f32(5)
     s.ball_y = p.height * HALF - p.ball_height * HALF
     s.ball_vx = p.ball_initial_speed_x
-    s.ball_vy = p.ball_initial_speed_y if rand_int(s, 2) else -p.ball_initial_speed_y
+    if p.serve_flat_or_down:
+        s.ball_vy = f32(0) if rand_int(s, 2) else -p.ball_initial_speed_y
+    else:
+        s.ball_vy = p.ball_initial_speed_y if rand_int(s, 2) else -p.ball_initial_speed_y
     s.tick = 0
     s.n_bounces = 0
 
@@ -191,4 +210,4 @@ VIEW = View(draw, size=lambda p: (int(p.width), int(p.height)), fps=60, keys={"u
 
 game = Game("pong", STATE, reset, step,
             observation_space=spaces.Box(0, 1, (8,), np.float32), action_space=spaces.Discrete(3),
-            params=PARAMS, check=check, log=("score",), view=VIEW)
+            params=PARAMS, check=check, log=("score",), view=VIEW, presets=PRESETS)

@@ -20,6 +20,23 @@ Termination: a snake dies when its head moves into a wall or any snake's body or
   the same way. The whole game restarts only in a step in which all its snakes are done.
 Log: per snake life: episode_return, episode_length (steps since it spawned), score (food
   eaten).
+PufferLib's rules, as params: head_first (a snake's new head cell is looked at before any
+  tail moves on, so a move onto a cell a tail leaves this step kills), corpses (a snake that
+  dies leaves every other segment of its body as a corpse, those at an even count from its
+  tail end: food that gives `reward_corpse` and growth but is not replaced; observed as
+  food; snakes and food may spawn on corpses).
+Preset "pufferlib": PufferLib 3.0.0's Snake rules and Python defaults: head_first, corpses,
+  reward_food = reward_corpse = 0.1, reward_death -1, food 4096, no truncation (max_steps
+  0). Its sizes are make_game's (a preset sets params only): PufferLib's game is
+  npf.make(make_game(**PUFFERLIB_SIZES), preset="pufferlib"), 256 snakes on 640x360 cells
+  counting the walls (630x350 inside), vision 5, max_length 845 (the C's 1023 would let 256
+  snakes and the food overfill the grid, which check refuses; random play never comes
+  near). Its observation is the raw grid (0 empty, 1 food, 2 corpse, 3 wall, 4-7 a snake's
+  colour by its index), which does not fit Box(0, 5): the preset observes our codes above.
+  Where the C's code has slips that are not the game, these rules do the sane thing: a
+  death is terminal for that snake's agent (the C never sets terminals: its episodes show
+  only in its log), and food eaten is replaced after every snake has moved (the C's at
+  once, inside the loop). Its Log's score is the snake's length at death, ours food eaten.
 
 Sizes fix the state record and the number of agents, so they are arguments of
 `make_game(num_snakes, width, height, vision, max_length)`; `game` has the defaults. The
@@ -52,15 +69,19 @@ from numbapuffer.adapters.pettingzoo import AECEnv, ParallelEnv
 f32 = np.float32
 # Grid cells: snake k's body is SNAKE + 2k, its head SNAKE + 2k + 1.
 EMPTY, FOOD, WALL, SNAKE = 0, 1, 2, 3
+CORPSE = -1  # below EMPTY: spawns may take it (`<= EMPTY`), death tests (`> FOOD`) let it be
 # Observation cells beyond EMPTY, FOOD and WALL.
 OWN, OTHER, OTHER_HEAD = 3, 4, 5
-MAX_SNAKES = (127 - SNAKE + 1) // 2  # grid cells are int8
+MAX_SNAKES = (32767 - SNAKE + 1) // 2  # grid cells are int8 up to 62 snakes, else int16
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
 DR = np.array([-1, 1, 0, 0], np.int16)
 DC = np.array([0, 0, -1, 1], np.int16)
 
 SIZES = ("num_snakes", "width", "height", "vision", "max_length")  # make_game's arguments
-PARAMS = dict(food=8, reward_food=f32(0.1), reward_death=f32(-1), max_steps=1000, respawn=True)
+PARAMS = dict(food=8, reward_food=f32(0.1), reward_death=f32(-1), max_steps=1000, respawn=True,
+              head_first=False, corpses=False, reward_corpse=f32(0.1))
+PRESETS = {"pufferlib": dict(food=4096, max_steps=0, head_first=True, corpses=True)}
+PUFFERLIB_SIZES = dict(num_snakes=256, width=630, height=350, vision=5, max_length=845)
 
 
 @njit
@@ -70,13 +91,13 @@ def random_empty(s, vision):
     height, width = s.grid.shape[0] - 2 * vision, s.grid.shape[1] - 2 * vision
     for _ in range(16):
         r, c = vision + rand_int(s, height), vision + rand_int(s, width)
-        if s.grid[r, c] == EMPTY:
+        if s.grid[r, c] <= EMPTY:
             return r, c
     start = rand_int(s, height * width)
     for i in range(height * width):
         x = (start + i) % (height * width)
         r, c = vision + x // width, vision + x % width
-        if s.grid[r, c] == EMPTY:
+        if s.grid[r, c] <= EMPTY:
             return r, c
     return vision, vision
 
@@ -96,10 +117,10 @@ def spawn(s, k, vision):
 def end_life(s, p, buf, a, k, vision):
     """Take snake k off the grid; respawn it, or leave it out of play (masks False)."""
     max_length = s.body_r.shape[1]
-    h = s.head[k]
-    for i in range(s.length[k]):
+    h, n = s.head[k], s.length[k]
+    for i in range(n):
         j = h - i if h >= i else h - i + max_length
-        s.grid[s.body_r[k, j], s.body_c[k, j]] = EMPTY
+        s.grid[s.body_r[k, j], s.body_c[k, j]] = CORPSE if p.corpses and (n - i) % 2 == 0 else EMPTY
     if p.respawn:
         spawn(s, k, vision)
     else:
@@ -116,6 +137,13 @@ def place_food(s, p, vision):
 
 
 @njit
+def die(s, p, buf, a, k, vision):
+    buf.rewards[a + k] = p.reward_death
+    buf.terminals[a + k] = True
+    end_life(s, p, buf, a, k, vision)
+
+
+@njit
 def move(s, p, buf, a, k, vision):
     max_length = s.body_r.shape[1]
     h, n = s.head[k], s.length[k]
@@ -127,20 +155,25 @@ def move(s, p, buf, a, k, vision):
         if nr == s.body_r[k, j] and nc == s.body_c[k, j]:  # back onto its neck: straight on instead
             nr, nc = 2 * r - nr, 2 * c - nc
     s.age[k] += 1
+    cell = s.grid[nr, nc]
+    if p.head_first and cell > FOOD:  # before the tails move on
+        die(s, p, buf, a, k, vision)
+        return
     grow = False
-    if s.grid[nr, nc] == FOOD:
+    if cell == FOOD:
         buf.rewards[a + k] = p.reward_food
         buf.episode[a + k].score += 1
         s.num_food -= 1
+        grow = n < max_length
+    elif cell == CORPSE:
+        buf.rewards[a + k] = p.reward_corpse
         grow = n < max_length
     s.grid[r, c] = SNAKE + 2 * k  # the old head becomes body
     if not grow:  # the tail moves on before the head arrives
         t = h - n + 1 if h >= n - 1 else h - n + 1 + max_length
         s.grid[s.body_r[k, t], s.body_c[k, t]] = EMPTY
     if s.grid[nr, nc] > FOOD:  # a wall or a snake
-        buf.rewards[a + k] = p.reward_death
-        buf.terminals[a + k] = True
-        end_life(s, p, buf, a, k, vision)
+        die(s, p, buf, a, k, vision)
         return
     h = h + 1 if h + 1 < max_length else 0
     s.head[k] = h
@@ -163,6 +196,8 @@ def observe(s, k, obs, vision):
             v = s.grid[r0 + i, c0 + j]
             if v >= SNAKE:
                 v = OWN if v - own < 2 and v >= own else OTHER + ((v - SNAKE) & 1)
+            elif v < EMPTY:
+                v = FOOD  # a corpse
             obs[i, j] = v
 
 
@@ -289,7 +324,7 @@ def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
     if num_snakes * max_length > width * height:
         raise ValueError(f"snake: {num_snakes} snakes of max_length {max_length} do not fit a {width}x{height} grid")
     state = np.dtype([
-        ("grid", np.int8, (height + 2 * vision, width + 2 * vision)),
+        ("grid", np.int8 if SNAKE + 2 * num_snakes <= 128 else np.int16, (height + 2 * vision, width + 2 * vision)),
         ("body_r", np.int16, (num_snakes, max_length)),  # ring buffers of grid cells, head at `head`
         ("body_c", np.int16, (num_snakes, max_length)),
         ("head", np.int32, (num_snakes,)),
@@ -300,6 +335,7 @@ def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
 
     def check(p):
         check_range("snake", p, ("food", "max_steps"), low=0, high=INT32_MAX)  # int32 counters
+        check_range("snake", p, ("reward_food", "reward_death", "reward_corpse"), low=-1e30, high=1e30)
         if num_snakes * max_length + p["food"] > width * height:
             raise ValueError(f"snake: {num_snakes} snakes of max_length {max_length} and food={p['food']} "
                              f"do not fit a {width}x{height} grid")
@@ -312,7 +348,7 @@ def make_game(num_snakes=4, width=24, height=24, vision=5, max_length=64):
                 bots=partial(bots, vision=vision), help="arrows: steer the blue snake")
     return Game("snake", state, reset, step, observation_space=spaces.Box(0, OTHER_HEAD, (side, side), np.int8),
                 action_space=spaces.Discrete(4), agents=num_snakes, params=PARAMS, check=check, log=("score",),
-                view=view)
+                view=view, presets=PRESETS)
 
 
 game = make_game()
