@@ -133,14 +133,6 @@ def boids_play(env):
         env.step(rng.integers(0, 5, (env.num_agents, 2)))
 
 
-PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
-         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
-         "tetris": tetris, "go": go}
-         "freeway": freeway, "tripletriad": tripletriad,
-         "checkers": checkers, "boids": boids_play}
-SHOWN = {"boids": boids.make_game(32)}  # a flock: the default game has one boid
-PLAYS = {"blastar": blastar, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
-         "connect4_selfplay": connect4_selfplay, "grid": grid, "pacman": pacman, "rware": rware_play, "snake": snake_play, "squared": squared}
 def enduro(env):
     rng = np.random.default_rng(4)
     for _ in range(900):  # mostly accelerate, steering at random
@@ -152,8 +144,11 @@ def tower_climb(env):
         env.step(np.array([action], np.int32))
 
 
-PLAYS = {"enduro": enduro, "tower_climb": tower_climb, "pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
-         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared}
+PLAYS = {"blastar": blastar, "boids": boids_play, "breakout": breakout, "cartpole": cartpole, "checkers": checkers,
+         "connect4": connect4, "connect4_selfplay": connect4_selfplay, "enduro": enduro, "freeway": freeway, "go": go,
+         "grid": grid, "pacman": pacman, "pong": pong, "rware": rware_play, "snake": snake_play, "squared": squared,
+         "tetris": tetris, "tower_climb": tower_climb, "tripletriad": tripletriad}
+SHOWN = {"boids": boids.make_game(32)}  # a flock: the default game has one boid
 
 
 def main():

@@ -7,18 +7,18 @@ from numbapuffer.core import Game
 
 ENVS = {
     "acrobot": "Acrobot",
-    "boids": "Boids",
     "blastar": "Blastar",
+    "boids": "Boids",
     "breakout": "Breakout",
     "breakout_pixels": "BreakoutPixels",
     "cartpole": "CartPole",
     "checkers": "Checkers",
     "connect4": "Connect4",
     "connect4_selfplay": None,
-    "go": "Go",
-    "freeway": "Freeway",
-    "grid": "Grid",
     "enduro": "Enduro",
+    "freeway": "Freeway",
+    "go": "Go",
+    "grid": "Grid",
     "mountaincar": "MountainCar",
     "mountaincar_continuous": "MountainCarContinuous",
     "pacman": "Pacman",
@@ -29,8 +29,8 @@ ENVS = {
     "snake": None,
     "squared": "Squared",
     "tetris": "Tetris",
-    "tripletriad": "TripleTriad",
     "tower_climb": "TowerClimb",
+    "tripletriad": "TripleTriad",
 }
 # gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
 # test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
