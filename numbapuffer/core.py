@@ -117,7 +117,11 @@ class Env:
         check_memory(game.name, specs, num_envs * game.state.itemsize + num_envs * game.agents * (2 * f + 1) * 8,
                      buffers=buf is None)
         self.game = game
-        self.params = game.make_params(**params)
+        # The kernels read _params; users read env.params, a read-only view of it, and change
+        # it only through set_params, which checks the values as make does.
+        self._params = game.make_params(**params)
+        self._params_view = self._params.view()
+        self._params_view.flags.writeable = False
         self.num_envs = int(num_envs)
         self.agents_per_game = game.agents
         self.num_agents = self.num_envs * game.agents
@@ -174,7 +178,7 @@ class Env:
         serial = True if self.debug else serial
         fields = records if numba.config.DISABLE_JIT else (lambda a: a)
         n, f = self.num_agents, len(self.game.log_fields)
-        self._buffers = (fields(self.state), fields(self.params), self.observations, self._kernel_actions,
+        self._buffers = (fields(self.state), fields(self._params), self.observations, self._kernel_actions,
                          self.rewards, self.terminals, self.truncations, self.masks, fields(self.episodes),
                          self.episodes.view(np.float64).reshape(n, f))
         # One chunk of games per thread Numba may run; with fewer threads active, a thread
@@ -239,7 +243,8 @@ class Env:
         turn.enter("step")
         try:
             if not self._ready:
-                raise RuntimeError(f"{self.game.name}: call reset() before step()")
+                raise RuntimeError(f"{self.game.name}: call reset() before step() (needed after make, set_params, "
+                                   f"or a call whose game code raised)")
             self._write_actions(actions)
             pacer = self._pacer
             try:
@@ -313,9 +318,35 @@ class Env:
         return (self.observations, self.rewards, self.terminals, self.truncations, self._infos,
                 self.env_ids, self.masks)
 
+    @property
+    def params(self):
+        """The params record (an array of length 1), read-only: change it with set_params()."""
+        return self._params_view
+
+    @params.setter
+    def params(self, value):
+        raise AttributeError(f"{self.game.name}: env.params cannot be replaced; change params with "
+                             f"env.set_params(name=value, ...)")
+
+    def set_params(self, preset: str | None = None, **params):
+        """Change params on this env, checked by the same rule as make (Game.make_params):
+        the given ones over the env's current values, or with `preset`, over that preset's (as
+        make(..., preset=..., **params)). A bad value raises before anything changed. The
+        games then restart with the new params at the next reset(): a game under way may hold
+        state that only the old ones allow (a snake beyond a smaller grid), so step() needs
+        a reset() first."""
+        with self._turn("set_params"):
+            new = self.game.make_params(preset, **params) if preset is not None else \
+                self.game.make_params(**{**self.param_values(), **params})
+            self._params[...] = new
+            self._ready = False
+            if self._renderer is not None:  # the frame's size may follow the params
+                self._renderer.close()
+                self._renderer = None
+
     def param_values(self) -> dict:
         """The env's params as a dict of Python numbers: what `make(..., **params)` takes."""
-        return {k: self.params[k][0].item() for k in self.game.defaults}
+        return _values(self.game, self._params)
 
     def snapshot(self) -> dict:
         """A copy of everything that decides what the env does next: the games' state
@@ -345,8 +376,12 @@ class Env:
                 what = f"{theirs.dtype}{theirs.shape}" if isinstance(theirs, np.ndarray) else type(theirs).__name__
                 raise ValueError(f"{name}: snapshot[{k!r}] is {what}, this env's is {mine.dtype}{mine.shape} "
                                  f"(a snapshot of an env of another size or version of the game?)")
+        try:  # the params by the rule of make: a snapshot is data, which anyone may have edited
+            self.game.make_params(**_values(self.game, snapshot["params"]))
+        except ValueError as e:
+            raise ValueError(f"{e} (in the snapshot's params)") from None
         for k in SNAPSHOT:
-            getattr(self, k)[...] = snapshot[k]
+            (self._params if k == "params" else getattr(self, k))[...] = snapshot[k]
         self._kernel_actions[...] = snapshot["actions"]  # what a reset's game code could read
         self._ready = bool(snapshot["ready"])
         self.reports.steps = int(snapshot["report_steps"])
@@ -433,6 +468,11 @@ def ended_games(env):
     if env.agents_per_game > 1:
         done = done | ~env.masks
     return done.reshape(-1, env.agents_per_game).all(1)
+
+
+def _values(game, params):
+    """A params record's values as a dict of Python numbers, by name."""
+    return {k: params[k][0].item() for k in game.defaults}
 
 
 def _shown(env, method):

@@ -66,7 +66,7 @@ def test_a_second_thread_entering_an_env_gets_a_runtime_error_and_changes_nothin
     assert inside.wait(30)
     calls = {"step": lambda: env.step(np.zeros(N, np.int32)), "reset": lambda: env.reset(seed=0),
              "snapshot": env.snapshot, "restore": lambda: env.restore(snap), "close": env.close, "log": env.log,
-             "use_serial": lambda: env.use_serial(True)}
+             "set_params": lambda: env.set_params(max_steps=7), "use_serial": lambda: env.use_serial(True)}
     try:
         for name, call in calls.items():
             with pytest.raises(RuntimeError, match=rf"walk: {name}\(\) called while {held}\(\) is running in "
@@ -139,3 +139,67 @@ def test_stepping_env_actions_written_in_place_and_other_arrays_keep_env_actions
     with pytest.raises(ValueError, match="action value 7"):
         env.step(np.full(N, 7))
     np.testing.assert_array_equal(env.actions, a)  # a refused step leaves env.actions as it was
+
+
+# --- item 6: params change only through a check -------------------------------------------
+
+def pong_env(**params):
+    env = npf.make("pong", num_envs=N, seed=0, **params)
+    env.reset(seed=0)
+    return env
+
+
+def test_env_params_are_read_only_to_users():
+    env = pong_env()
+    before, values = env.params.copy(), env.param_values()
+    for write in (lambda: env.params.__setitem__("frameskip", 10**6), lambda: env.params["max_score"].fill(0),
+                  lambda: env.params[0].__setitem__("frameskip", 10**6), lambda: np.copyto(env.params, before)):
+        with pytest.raises(ValueError, match="read-only"):
+            write()
+    with pytest.raises(AttributeError, match=r"pong: env.params cannot be replaced; change params with "
+                                             r"env.set_params\(name=value"):
+        env.params = before
+    assert env.param_values() == values
+    env.step(np.ones(N, np.int32))  # and the env works
+
+
+def test_set_params_checks_by_the_rule_of_make_and_the_games_restart_with_them():
+    env, ref = pong_env(), pong_env(max_score=3, frameskip=2)
+    for _ in range(5):
+        env.step(np.ones(N, np.int32))
+    state = env.state.copy()
+    for bad, error, match in ((dict(frameskip=10**6), ValueError, "pong: parameter frameskip=1000000 must be <="),
+                              (dict(max_score=0), ValueError, "pong: parameter max_score=0 must be >= 1"),
+                              (dict(frameskip=1.5), ValueError, "frameskip=1.5 must be an integer"),
+                              (dict(nope=1), TypeError, "pong: unknown parameter 'nope'")):
+        with pytest.raises(error, match=match):
+            env.set_params(**bad)
+        assert env.param_values() == pong_env().param_values()  # nothing changed
+        np.testing.assert_array_equal(env.state, state)
+    env.step(np.ones(N, np.int32))  # still ready: a refused set_params changes nothing
+    env.set_params(max_score=3)
+    env.set_params(frameskip=2)  # over the current values
+    assert env.param_values() == ref.param_values()
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\) \(needed after make, set_params"):
+        env.step(np.ones(N, np.int32))
+    env.reset(seed=0)
+    for _ in range(30):
+        a = np.random.default_rng(_).integers(0, 3, N)
+        np.testing.assert_array_equal(env.step(a)[0], ref.step(a)[0])
+    env.set_params()  # no keywords: the same params, and a reset needed all the same
+    env.set_params(preset=None, max_score=21)
+    assert env.param_values()["max_score"] == 21 and env.param_values()["frameskip"] == 2
+
+
+def test_restore_checks_the_snapshots_params_by_the_rule_of_make():
+    env = pong_env()
+    snap = env.snapshot()
+    env.step(np.ones(N, np.int32))
+    state, params = env.state.copy(), env.param_values()
+    snap["params"]["frameskip"] = 10**6  # e.g. a snapshot edited on disk
+    with pytest.raises(ValueError, match=r"pong: parameter frameskip=1000000 must be <= .* \(in the snapshot's "
+                                         r"params\)"):
+        env.restore(snap)
+    np.testing.assert_array_equal(env.state, state)
+    assert env.param_values() == params
+    env.step(np.ones(N, np.int32))
