@@ -23,7 +23,9 @@ new game's first observation. The engine adds each step's reward to `episode_ret
 `episode_length`; `step` may set other log fields. Game code must not allocate (the
 kernels run without reference counting) and must draw randomness from `rand*(s)` only.
 """
+import contextlib
 import copy
+import threading
 from time import perf_counter
 
 import numba
@@ -46,7 +48,7 @@ from numbapuffer.engine.checks import (
     check_count,
     check_mask,
     check_range,
-    copy_discrete,
+    take_discrete,
     write_actions,
 )
 from numbapuffer.engine.errors import compile_error, debug_requested, game_raised
@@ -115,7 +117,11 @@ class Env:
         check_memory(game.name, specs, num_envs * game.state.itemsize + num_envs * game.agents * (2 * f + 1) * 8,
                      buffers=buf is None)
         self.game = game
-        self.params = game.make_params(**params)
+        # The kernels read _params; users read env.params, a read-only view of it, and change
+        # it only through set_params, which checks the values as make does.
+        self._params = game.make_params(**params)
+        self._params_view = self._params.view()
+        self._params_view.flags.writeable = False
         self.num_envs = int(num_envs)
         self.agents_per_game = game.agents
         self.num_agents = self.num_envs * game.agents
@@ -137,6 +143,11 @@ class Env:
         for name in BUFFERS:
             setattr(self, name, arrays[name])
         self.state = allocate(self.num_envs, game.state)
+        # What the kernels read as the actions: a private copy, written only by _write_actions
+        # once checked, so that no write into env.actions (another thread's, or a backend's
+        # shared memory) reaches a kernel unchecked; env.actions mirrors it after each step.
+        self._kernel_actions = allocate(*specs["actions"])
+        self._turn = _Turn(game.name)
         # Per agent: the running episode's log fields (records for game code; the engine
         # reads the same memory as a 2-D array), and the sums over finished episodes.
         self.episodes = allocate(n, logs.log_dtype(game.log_fields, count=False))
@@ -158,13 +169,17 @@ class Env:
         faster on this machine right now (None, the default from SERIAL_BELOW games on: the
         env times its steps and re-measures as the load changes; see threads.Pacer). A debug
         env always steps with its serial, checked kernels."""
+        with self._turn("use_serial"):
+            self._use_serial(serial)
+
+    def _use_serial(self, serial):
         k = self._kernels
         self.serial = serial
         serial = True if self.debug else serial
         fields = records if numba.config.DISABLE_JIT else (lambda a: a)
         n, f = self.num_agents, len(self.game.log_fields)
-        self._buffers = (fields(self.state), fields(self.params), self.observations, self.actions, self.rewards,
-                         self.terminals, self.truncations, self.masks, fields(self.episodes),
+        self._buffers = (fields(self.state), fields(self._params), self.observations, self._kernel_actions,
+                         self.rewards, self.terminals, self.truncations, self.masks, fields(self.episodes),
                          self.episodes.view(np.float64).reshape(n, f))
         # One chunk of games per thread Numba may run; with fewer threads active, a thread
         # takes several chunks.
@@ -205,56 +220,64 @@ class Env:
 
         seed: an int (game i gets stream (seed, game_offset + i)), or a sequence of one int
         per game; None continues each game's stream."""
-        which = self._all if mask is None else check_mask(mask, self.num_envs, f"{self.game.name}: reset mask")
-        self._seed_games(which, seed)
-        self._ready = False
-        kernel = self._resets[0 if self._pacer is None else self._pacer.choice]
-        try:
-            done = kernel(*self._buffers, which, self._chunks, self._progress)
-        except checked_mode.GameStepError:  # debug mode's own report, which names the line
-            raise
-        except Exception as e:
-            raise self._game_raised("reset", e)
-        if done != self.num_envs:
-            raise self._game_raised("reset", None)
-        self._ready = True
-        return self.observations, []
+        with self._turn("reset"):
+            which = self._all if mask is None else check_mask(mask, self.num_envs, f"{self.game.name}: reset mask")
+            self._seed_games(which, seed)
+            self._ready = False
+            kernel = self._resets[0 if self._pacer is None else self._pacer.choice]
+            try:
+                done = kernel(*self._buffers, which, self._chunks, self._progress)
+            except checked_mode.GameStepError:  # debug mode's own report, which names the line
+                raise
+            except Exception as e:
+                raise self._game_raised("reset", e)
+            if done != self.num_envs:
+                raise self._game_raised("reset", None)
+            self._ready = True
+            return self.observations, []
 
     def step(self, actions):
         """Advance every game one step; finished games reset themselves in the same step.
         Returns (observations, rewards, terminals, truncations, infos), the env's buffers."""
-        if not self._ready:
-            raise RuntimeError(f"{self.game.name}: call reset() before step()")
-        self._write_actions(actions)
-        pacer = self._pacer
+        turn = self._turn  # as `with self._turn("step")`, inlined: the fast path's few hundred ns
+        turn.enter("step")
         try:
-            if pacer is None:
-                done = self._step(*self._step_args)
-            else:  # timed, to step with the faster kernel (threads.Pacer)
-                start = perf_counter()
-                done = self._steps[pacer.choice](*self._step_args)
-                pacer.elapsed += perf_counter() - start
-                pacer.steps += 1
-                if pacer.steps >= pacer.limit or pacer.elapsed > pacer.cutoff:
-                    pacer.end_window()
-        except checked_mode.GameStepError:  # debug mode's own report, which names the line
-            raise
-        except Exception as e:
-            raise self._game_raised("step", e)
-        if done != self.num_envs:
-            raise self._game_raised("step", None)
-        infos = []
-        if self.reports.due():
-            log = self.reports.report(logs.read(self.logs))
-            if log:
-                infos.append(log)
-        return self.observations, self.rewards, self.terminals, self.truncations, infos
+            if not self._ready:
+                raise RuntimeError(f"{self.game.name}: call reset() before step() (needed after make, set_params, "
+                                   f"or a call whose game code raised)")
+            self._write_actions(actions)
+            pacer = self._pacer
+            try:
+                if pacer is None:
+                    done = self._step(*self._step_args)
+                else:  # timed, to step with the faster kernel (threads.Pacer)
+                    start = perf_counter()
+                    done = self._steps[pacer.choice](*self._step_args)
+                    pacer.elapsed += perf_counter() - start
+                    pacer.steps += 1
+                    if pacer.steps >= pacer.limit or pacer.elapsed > pacer.cutoff:
+                        pacer.end_window()
+            except checked_mode.GameStepError:  # debug mode's own report, which names the line
+                raise
+            except Exception as e:
+                raise self._game_raised("step", e)
+            if done != self.num_envs:
+                raise self._game_raised("step", None)
+            infos = []
+            if self.reports.due():
+                log = self.reports.report(logs.read(self.logs))
+                if log:
+                    infos.append(log)
+            return self.observations, self.rewards, self.terminals, self.truncations, infos
+        finally:
+            turn.leave()
 
     def log(self) -> dict:
         """Means of the log fields over episodes finished since the last call, plus their
         count "n"; then cleared. {} when none finished. Reports in `step`'s infos take
         nothing from it: they carry the episodes finished since the last report."""
-        return self.reports.log(logs.read(self.logs))
+        with self._turn("log"):
+            return self.reports.log(logs.read(self.logs))
 
     def render(self, game: int = 0):
         """Draw game `game` (index 0 .. num_envs-1) from its state record: an (H, W, 3) uint8
@@ -263,21 +286,23 @@ class Env:
         if self.render_mode is None:
             modes = " or ".join(repr(m) for m in self.game.render_modes) or "a mode (the game declares no view)"
             raise ValueError(f"{self.game.name}: render() needs render_mode={modes} when the env is made")
-        if not self._ready:
-            raise RuntimeError(f"{self.game.name}: call reset() before render()")
-        i = render.game_index(self, game)
-        if self._renderer is None:
-            self._renderer = render.Renderer(self.game, self.params, self.render_mode)
-        if self.render_mode == "human":
-            return self._renderer.show(self.state[i])
-        return self._renderer.frame(self.state[i])
+        with self._turn("render"):
+            if not self._ready:
+                raise RuntimeError(f"{self.game.name}: call reset() before render()")
+            i = render.game_index(self, game)
+            if self._renderer is None:
+                self._renderer = render.Renderer(self.game, self.params, self.render_mode)
+            if self.render_mode == "human":
+                return self._renderer.show(self.state[i])
+            return self._renderer.frame(self.state[i])
 
     def close(self):
         """Close the window, if any. The env itself keeps working."""
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-        self.closed = True
+        with self._turn("close"):
+            if self._renderer is not None:
+                self._renderer.close()
+                self._renderer = None
+            self.closed = True
 
     # The interface of npf.vector's backends, which the native env is one of: it steps on
     # send and hands back the whole batch on recv.
@@ -293,23 +318,54 @@ class Env:
         return (self.observations, self.rewards, self.terminals, self.truncations, self._infos,
                 self.env_ids, self.masks)
 
+    @property
+    def params(self):
+        """The params record (an array of length 1), read-only: change it with set_params()."""
+        return self._params_view
+
+    @params.setter
+    def params(self, value):
+        raise AttributeError(f"{self.game.name}: env.params cannot be replaced; change params with "
+                             f"env.set_params(name=value, ...)")
+
+    def set_params(self, preset: str | None = None, **params):
+        """Change params on this env, checked by the same rule as make (Game.make_params):
+        the given ones over the env's current values, or with `preset`, over that preset's (as
+        make(..., preset=..., **params)). A bad value raises before anything changed. The
+        games then restart with the new params at the next reset(): a game under way may hold
+        state that only the old ones allow (a snake beyond a smaller grid), so step() needs
+        a reset() first."""
+        with self._turn("set_params"):
+            new = self.game.make_params(preset, **params) if preset is not None else \
+                self.game.make_params(**{**self.param_values(), **params})
+            self._params[...] = new
+            self._ready = False
+            if self._renderer is not None:  # the frame's size may follow the params
+                self._renderer.close()
+                self._renderer = None
+
     def param_values(self) -> dict:
         """The env's params as a dict of Python numbers: what `make(..., **params)` takes."""
-        return {k: self.params[k][0].item() for k in self.game.defaults}
+        return _values(self.game, self._params)
 
     def snapshot(self) -> dict:
         """A copy of everything that decides what the env does next: the games' state
         records, params, buffers, running episodes' and finished episodes' log sums, the
         count toward the next log report and what reports or log() have yet to return. restore() puts it back."""
-        out = {k: getattr(self, k).copy() for k in SNAPSHOT}
-        out.update(game=self.game.name, ready=self._ready, report_steps=self.reports.steps,
-                   report_pending=self.reports.pending(), infos=copy.deepcopy(self._infos))
-        return out
+        with self._turn("snapshot"):
+            out = {k: getattr(self, k).copy() for k in SNAPSHOT}
+            out.update(game=self.game.name, ready=self._ready, report_steps=self.reports.steps,
+                       report_pending=self.reports.pending(), infos=copy.deepcopy(self._infos))
+            return out
 
     def restore(self, snapshot: dict):
         """Put back a snapshot() of this env, or of another env of the same game and num_envs:
         the env then continues bit-identically to the one snapshotted. Written in place, so
         buffers handed out (or shared with a backend) stay the env's."""
+        with self._turn("restore"):
+            self._restore(snapshot)
+
+    def _restore(self, snapshot):
         name = self.game.name
         if not isinstance(snapshot, dict) or snapshot.get("game") != name:
             got = snapshot.get("game") if isinstance(snapshot, dict) else type(snapshot).__name__
@@ -320,8 +376,13 @@ class Env:
                 what = f"{theirs.dtype}{theirs.shape}" if isinstance(theirs, np.ndarray) else type(theirs).__name__
                 raise ValueError(f"{name}: snapshot[{k!r}] is {what}, this env's is {mine.dtype}{mine.shape} "
                                  f"(a snapshot of an env of another size or version of the game?)")
+        try:  # the params by the rule of make: a snapshot is data, which anyone may have edited
+            self.game.make_params(**_values(self.game, snapshot["params"]))
+        except ValueError as e:
+            raise ValueError(f"{e} (in the snapshot's params)") from None
         for k in SNAPSHOT:
-            getattr(self, k)[...] = snapshot[k]
+            (self._params if k == "params" else getattr(self, k))[...] = snapshot[k]
+        self._kernel_actions[...] = snapshot["actions"]  # what a reset's game code could read
         self._ready = bool(snapshot["ready"])
         self.reports.steps = int(snapshot["report_steps"])
         self.reports.restore(snapshot["report_pending"])
@@ -349,13 +410,55 @@ class Env:
         return game_raised(self.game.name, what, error)
 
     def _write_actions(self, actions):
+        """Check `actions` into the kernels' private copy, then mirror them into env.actions.
+        Each value is read once, as it is checked: a thread that writes the caller's array
+        meanwhile cannot slip an unchecked value (an index, to game code) into a kernel."""
+        a, mine, public = actions, self._kernel_actions, self.actions
         # The common case, a well-formed integer array for a Discrete space, checked and
         # copied in one compiled call; anything else (and any error) takes the general path.
-        a = actions
-        if (self._discrete is not None and type(a) is np.ndarray and a.shape == self.actions.shape
-                and a.dtype.kind in "iu" and a.dtype.isnative and copy_discrete(a, self.actions, *self._discrete) < 0):
+        if (self._discrete is not None and type(a) is np.ndarray and a.shape == mine.shape
+                and a.dtype.kind in "iu" and a.dtype.isnative
+                and take_discrete(a, mine, public, *self._discrete, a is not public) < 0):
             return
-        write_actions(self.game.name, self.single_action_space, self._lo, self._hi, actions, self.actions)
+        # The general path checks a copy of its own, which no other thread holds
+        a = None if actions is None else np.array(actions)
+        write_actions(self.game.name, self.single_action_space, self._lo, self._hi, a, mine)
+        np.copyto(public, mine)
+
+
+class _Turn:
+    """Gymnasium's contract, enforced: one env, one thread at a time. The parallel kernels
+    release the GIL, so a second thread inside the same env would step games half-stepped by
+    the first, or copy them torn. Each public call that reads or writes the games holds a
+    non-blocking lock: a call made while another is inside raises a RuntimeError saying so,
+    instead of waiting (a lock that waited would hide the mistake, and costs the same)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.lock = threading.Lock()
+        self.inside = None  # (call, thread id) of the call inside
+
+    def enter(self, call):
+        if not self.lock.acquire(False):
+            what, ident = self.inside or ("a call", None)
+            where = ("the same thread (from a callback or signal handler inside it)"
+                     if ident == threading.get_ident() else "another thread")
+            raise RuntimeError(f"{self.name}: {call}() called while {what}() is running in {where}; an env takes "
+                               f"one call at a time (gymnasium's contract: one env, one thread at a time). Give each "
+                               f"thread its own env, or hold a lock of your own around every call to this one.")
+        self.inside = (call, threading.get_ident())
+
+    def leave(self):
+        self.inside = None
+        self.lock.release()
+
+    @contextlib.contextmanager
+    def __call__(self, call):
+        self.enter(call)
+        try:
+            yield
+        finally:
+            self.leave()
 
 
 def ended_games(env):
@@ -365,6 +468,11 @@ def ended_games(env):
     if env.agents_per_game > 1:
         done = done | ~env.masks
     return done.reshape(-1, env.agents_per_game).all(1)
+
+
+def _values(game, params):
+    """A params record's values as a dict of Python numbers, by name."""
+    return {k: params[k][0].item() for k in game.defaults}
 
 
 def _shown(env, method):

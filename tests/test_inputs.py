@@ -210,7 +210,7 @@ def test_an_exception_in_another_thread_of_the_parallel_kernel_is_not_lost():
 def test_a_reset_that_raises_is_a_clear_error():
     env = npf.make("pong", num_envs=300, seed=0)
     env.use_serial(False)
-    env.params["paddle_height"] = 1e30  # past the check, as a careless edit of env.params would
+    env._params["paddle_height"] = 1e30  # past every check (env.params is read-only), as only a bug could
     with pytest.raises(RuntimeError, match="pong: the game's reset raised ZeroDivisionError"):
         env.reset(seed=0)
 

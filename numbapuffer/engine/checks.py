@@ -11,8 +11,8 @@ from gymnasium import spaces
 
 from numbapuffer.engine.cache import njit_cached
 
-__all__ = ["is_int", "check_count", "parse_seed", "check_mask", "action_bounds", "write_actions", "param_dtype",
-           "check_param", "check_range", "INT32_MAX"]
+__all__ = ["is_int", "check_count", "parse_seed", "check_mask", "action_bounds", "write_actions", "take_discrete",
+           "param_dtype", "check_param", "check_range", "INT32_MAX"]
 
 INT32_MAX = 2**31 - 1  # a param compared with an int32 field of the state must fit one
 
@@ -144,6 +144,26 @@ def copy_discrete(a, out, lo, hi):
                 return j
     for j in range(a.shape[0]):
         out[j] = a[j]
+    return -1
+
+
+@njit_cached
+def take_discrete(a, out, public, lo, hi, mirror):
+    """One value per agent (Discrete): copy `a` into `out`, the kernels' private copy, checking
+    each value as it is copied, so that each is read once: a thread writing `a` meanwhile
+    cannot slip a value past the check into a kernel. -1 when all lie in [lo, hi] (and then,
+    if `mirror`, `public` gets them too), else 0 (`out` then holds values the kernels must
+    not see, and `public` is untouched). About as fast as copy_discrete's check and copy."""
+    bad = False
+    for j in range(a.shape[0]):
+        v = a[j]
+        out[j] = v
+        bad |= (v < lo) | (v > hi)
+    if bad:
+        return 0
+    if mirror:
+        for j in range(out.shape[0]):
+            public[j] = out[j]
     return -1
 
 

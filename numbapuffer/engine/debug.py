@@ -22,6 +22,9 @@ __all__ = ["GameStepError", "Checked"]
 
 SAVED = ("state", "params", "episodes", "logs", "observations", "actions", "rewards", "terminals", "truncations",
          "masks")
+# Where the kernels' own arrays differ from the env's public ones: env.params is a read-only
+# view of _params, and the kernels read the checked copy of the actions.
+OWN = {"params": "_params", "actions": "_kernel_actions"}
 
 
 class GameStepError(RuntimeError):
@@ -53,7 +56,7 @@ class Checked:
     def wrap(self, kernel, call):
         """`kernel`, checked; `call` is "step" or "reset"."""
         def checked(*args):
-            before = {name: getattr(self.env, name).copy() for name in SAVED}
+            before = {name: getattr(self.env, OWN.get(name, name)).copy() for name in SAVED}
             done = None
             try:
                 done = kernel(*args)  # the games it went through (engine/template.py)
@@ -62,7 +65,7 @@ class Checked:
                 problem = f"{type(e).__name__}: {e}"
             if problem:
                 for name, saved in before.items():
-                    getattr(self.env, name)[...] = saved
+                    getattr(self.env, OWN.get(name, name))[...] = saved
                 raise self._error(before, call, args, problem) from None
             self.steps += call == "step"
             return done
