@@ -1,12 +1,15 @@
 """A game's compiled kernels: generated from template.py, imported, cached on disk.
 
 The kernels live in a generated module that imports the game's functions by name: Numba
-inlines them and caches the result on disk. The module's name carries a hash of the game's
-source (and of every @njit function and constant it uses, and of the template), so an
-edited game never meets a stale cached kernel. A game whose functions cannot be imported by
+inlines them and caches the result on disk. The module's name carries a hash of the template
+and of everything Numba compiles into the kernels (fingerprint): the game's functions and
+every function they reach, by name, as a module's attribute, through a closure or a default
+argument, in any module, and every constant each of them reads; so an edited game never
+meets a stale cached kernel. A game whose functions cannot be imported by
 name (defined inside a function), or with nowhere to write a cache, is compiled in memory,
 uncached. Where the cache lives and what it trusts: numbapuffer/engine/cache.py.
 """
+import dis
 import hashlib
 import inspect
 import os
@@ -20,7 +23,7 @@ import numpy as np
 
 from numbapuffer.engine.cache import cache_dir, heal
 
-__all__ = ["kernels", "cache_dir", "callees", "twin", "checked_twins"]
+__all__ = ["kernels", "cache_dir", "fingerprint", "references", "callees", "twin", "checked_twins"]
 
 TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "template.py")
 GAME_BLOCK = re.compile(r"^# GAME:.*?^# END GAME$", re.S | re.M)
@@ -48,10 +51,7 @@ def kernels(game, checked=False):
         return mod
     cached = all(_importable(f) for f in (game.reset, game.step)) and cache_dir() is not None
     source = kernel_source(game, cached, checked)
-    fingerprint = hashlib.sha256(source.encode())
-    _fingerprint(game.reset, fingerprint, set())
-    _fingerprint(game.step, fingerprint, set())
-    modname = f"npf_{game.name}_{fingerprint.hexdigest()[:16]}"
+    modname = f"npf_{game.name}_{fingerprint(game, source)}"
     if cached:
         mod = sys.modules.get(modname) or _import_generated(modname, source)
     else:  # defined inside a function, or nowhere to write a cache: compile in memory, uncached
@@ -83,46 +83,102 @@ def kernel_source(game, importable, checked=False):
     return GAME_BLOCK.sub(lambda _: "\n".join(block), template, count=1)
 
 
-def callees(py):
-    """The @njit functions that plain function `py` calls by name: (global name or closure
-    cell index, dispatcher) pairs."""
-    names, codes = set(), [py.__code__]
+def references(py):
+    """Everything Numba compiles into plain function `py` besides its own code, as (where,
+    value) pairs: the globals and closure cells its code (and the code nested in it) reads,
+    the attributes it reads off modules found there, however deep (`helpers.bump`,
+    `pkg.sub.K`), and its default arguments. `where` is (root, path): root a global's name, a
+    closure cell's index, or ("default", i) / ("kwdefault", name); path the attribute names
+    read off modules from there. The one walk behind both the cache key and callees()."""
+    free, cells = py.__code__.co_freevars, py.__closure__ or ()
+    out, seen, codes = [], set(), [py.__code__]
     while codes:
         code = codes.pop()
         codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-        names.update(code.co_names)
-    out = [(n, py.__globals__[n]) for n in sorted(names) if _is_njit(py.__globals__.get(n))]
-    for k, cell in enumerate(py.__closure__ or ()):
-        try:
-            if _is_njit(cell.cell_contents):
-                out.append((k, cell.cell_contents))
-        except ValueError:  # an empty cell
-            pass
+        ops = [i for i in dis.get_instructions(code) if i.opname not in ("EXTENDED_ARG", "CACHE")]
+        for k, op in enumerate(ops):
+            if op.opname == "LOAD_GLOBAL" and op.argval in py.__globals__:  # (else a builtin)
+                root, value = op.argval, py.__globals__[op.argval]
+            elif op.opname in ("LOAD_DEREF", "LOAD_CLASSDEREF") and op.argval in free:
+                root = free.index(op.argval)
+                try:
+                    value = cells[root].cell_contents
+                except ValueError:  # an empty cell
+                    continue
+            else:
+                continue
+            path = []
+            for attr in ops[k + 1:]:
+                if not (isinstance(value, types.ModuleType) and attr.opname in ("LOAD_ATTR", "LOAD_METHOD")
+                        and hasattr(value, attr.argval)):
+                    break
+                value = getattr(value, attr.argval)
+                path.append(attr.argval)
+            if (root, tuple(path)) not in seen:
+                seen.add((root, tuple(path)))
+                out.append(((root, tuple(path)), value))
+    out += [((("default", k), ()), v) for k, v in enumerate(py.__defaults__ or ())]
+    out += [((("kwdefault", n), ()), v) for n, v in sorted((py.__kwdefaults__ or {}).items())]
     return out
+
+
+def callees(py):
+    """The @njit functions that plain function `py` calls, however it reaches them (see
+    references): (where, dispatcher) pairs."""
+    return [(where, v) for where, v in references(py) if _is_njit(v)]
 
 
 def twin(fn, wrap, memo=None):
     """A copy of @njit function `fn` whose calls to @njit functions call their twins in turn:
     `wrap(plain_function, original)` makes each (e.g. jit it with other options, or keep it
-    plain Python to replay a step line by line). The originals are not touched."""
+    plain Python to replay a step line by line). The originals are not touched: globals,
+    closure cells and defaults are the copy's own, and a module a callee is reached through
+    (`helpers.bump`) is replaced by a copy of it holding the twin."""
     memo = {} if memo is None else memo
     py = getattr(fn, "py_func", fn)
     if id(py) in memo:
         return memo[id(py)]
     calls = callees(py)
-    glob = dict(py.__globals__) if any(isinstance(k, str) for k, _ in calls) else py.__globals__
-    cells = list(py.__closure__ or ())
-    copy = types.FunctionType(py.__code__, glob, py.__name__, py.__defaults__, None)
+    glob = dict(py.__globals__) if any(isinstance(r, str) for (r, _), _ in calls) else py.__globals__
+    cells = tuple(types.CellType(*_contents(c)) for c in py.__closure__ or ()) or None
+    defaults, kwdefaults = list(py.__defaults__ or ()), dict(py.__kwdefaults__ or {})
+    for (root, _), callee in calls:  # before the copy exists: Numba reads defaults when it wraps one
+        if isinstance(root, tuple):  # (no cycle: a default exists before the function it is given to)
+            if root[0] == "default":
+                defaults[root[1]] = twin(callee, wrap, memo)
+            else:
+                kwdefaults[root[1]] = twin(callee, wrap, memo)
+    copy = types.FunctionType(py.__code__, glob, py.__name__, tuple(defaults) or None, cells)
+    copy.__kwdefaults__ = kwdefaults or None
     memo[id(py)] = out = wrap(copy, fn)
-    for k, callee in calls:  # after memo: recursive functions find themselves
-        if isinstance(k, str):
-            glob[k] = twin(callee, wrap, memo)
-        else:
-            cells[k] = types.CellType(twin(callee, wrap, memo))
-    if cells:
-        copy = types.FunctionType(py.__code__, glob, py.__name__, py.__defaults__, tuple(cells))
-        memo[id(py)] = out = wrap(copy, fn)
+    copies = {}
+    for (root, path), callee in calls:  # after memo: recursive functions find themselves
+        if isinstance(root, str):
+            glob[root] = _put(glob[root], path, twin(callee, wrap, memo), copies)
+        elif isinstance(root, int):
+            cells[root].cell_contents = _put(cells[root].cell_contents, path, twin(callee, wrap, memo), copies)
     return out
+
+
+def _contents(cell):
+    try:
+        return (cell.cell_contents,)
+    except ValueError:  # an empty cell
+        return ()
+
+
+def _put(obj, path, value, copies):
+    """`obj` with the attribute at `path` set to `value`; the modules on the way are copied
+    (once each: `copies` maps an original's id, and its copy's, to the copy)."""
+    if not path:
+        return value
+    if id(obj) not in copies:
+        mod = types.ModuleType(obj.__name__, obj.__doc__)
+        mod.__dict__.update(vars(obj))
+        copies[id(obj)] = copies[id(mod)] = mod
+    mod = copies[id(obj)]
+    setattr(mod, path[0], _put(getattr(mod, path[0]), path[1:], value, copies))
+    return mod
 
 
 def checked_twins(*functions):
@@ -186,9 +242,22 @@ def _read(path):
         return ""
 
 
+def fingerprint(game, source):
+    """The hash that names `game`'s kernel module (its cache key): the generated `source`,
+    and everything Numba compiles into the kernels from the game's reset and step on."""
+    h, seen = hashlib.sha256(source.encode()), set()
+    _fingerprint(game.reset, h, seen)
+    _fingerprint(game.step, h, seen)
+    return h.hexdigest()[:16]
+
+
+LIBRARIES = ("numpy", "numba", "llvmlite", "math", "cmath", "builtins")
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
 def _fingerprint(obj, h, seen):
-    """Hash the source of an @njit function, and of every @njit function and constant it
-    refers to, recursively: what Numba freezes into the compiled code."""
+    """Hash the source and options of a function Numba compiles, and everything it refers
+    to (see references), recursively: what Numba freezes into the compiled code."""
     py = getattr(obj, "py_func", obj)
     if id(py) in seen:
         return
@@ -197,19 +266,31 @@ def _fingerprint(obj, h, seen):
         h.update(inspect.getsource(py).encode())
     except (OSError, TypeError):
         h.update(py.__code__.co_code)
+    h.update(repr(sorted(getattr(obj, "targetoptions", {}).items())).encode())
     codes = [py.__code__]
     while codes:
         code = codes.pop()
         codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
         # a nested code object's repr holds its address: hash the constants without them
         h.update(repr([c for c in code.co_consts if not isinstance(c, types.CodeType)]).encode())
-        for name in code.co_names:
-            v = py.__globals__.get(name)
-            if isinstance(v, numba.core.registry.CPUDispatcher):
-                _fingerprint(v, h, seen)
-            elif isinstance(v, (int, float, bool, str, tuple, np.generic)):
-                h.update(f"{name}={v!r}".encode())
-            elif isinstance(v, np.ndarray):
-                h.update(name.encode() + v.tobytes() + str(v.dtype).encode())
-            elif isinstance(v, types.ModuleType) and v.__name__.split(".")[0] not in ("numpy", "math", "numba"):
-                h.update(v.__name__.encode())
+    for where, value in references(py):
+        h.update(repr(where).encode())
+        _hash_value(value, h, seen)
+
+
+def _hash_value(v, h, seen):
+    """Hash what Numba takes from global (or cell, attribute, default) value `v`: a function
+    it compiles in (recursively), or the constant it freezes; the same in every process."""
+    if isinstance(v, numba.core.dispatcher.Dispatcher) or (
+            isinstance(v, types.FunctionType) and v.__module__.split(".")[0] not in LIBRARIES):
+        _fingerprint(v, h, seen)  # (a plain function of the user's: register_jitable, an overload)
+    elif isinstance(v, np.ndarray):
+        h.update(f"{v.dtype.str}{v.dtype.descr}{v.shape}".encode() + np.ascontiguousarray(v).tobytes())
+    elif isinstance(v, tuple):  # namedtuples too: each item may be a function or an array
+        h.update(f"{type(v).__qualname__}({len(v)})".encode())
+        for x in v:
+            _hash_value(x, h, seen)
+    elif isinstance(v, types.ModuleType):
+        h.update(v.__name__.encode())
+    else:  # numbers, strings, numpy scalars and types, enums, ...: what repr says, without addresses
+        h.update(f"{type(v).__module__}.{type(v).__qualname__}:{ADDRESS.sub('', repr(v))}".encode())

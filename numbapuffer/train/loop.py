@@ -240,9 +240,10 @@ def _summary(record):
 # ---------------------------------------------------------------------------------------
 def save(path, policy, cfg, history=()):
     """A checkpoint: the policy's weights, the Config (env id, env params, hyperparameters)
-    and the training history."""
+    and the training history. Atomic (checkpoint.write): a save that fails raises and leaves
+    the previous checkpoint at `path` as it was."""
     weights = {k: v.cpu() for k, v in policy.state_dict().items()}  # a GPU run's checkpoint loads anywhere
-    torch.save(dict(policy=weights, config=dataclasses.asdict(cfg), history=list(history)), path)
+    checkpoint.write(path, dict(policy=weights, config=dataclasses.asdict(cfg), history=list(history)))
 
 
 def load(path, env=None):
