@@ -151,3 +151,39 @@ def test_pufferl_trains_a_numbapuffer_env_on_the_cpu(tmp_path):
     steps, ret = done.stdout.split("RESULT")[-1].split()
     assert int(steps) >= 20_000 and float(ret) > 0
 
+
+@pytest.mark.slow
+def test_multiprocessing_forks_workers_after_a_threaded_kernel_without_a_hang(tmp_path):
+    """The parent steps a 2-thread kernel, then PufferLib forks its workers, whose envs are big
+    enough to step in parallel: before, each worker died at its first step and the parent
+    waited in recv forever. Run in a child process, under a timeout, so a hang fails the test."""
+    script = textwrap.dedent("""
+        import numpy as np
+        import numbapuffer as npf
+        import numbapuffer.pufferlib as npp
+        import pufferlib.vector
+        warm = npf.make("cartpole", num_envs=1024, seed=0)
+        warm.use_serial(False)
+        warm.reset(seed=0)
+        for _ in range(20):
+            warm.step(np.zeros(1024, np.int32))
+        vecenv = pufferlib.vector.make(npp.env_creator("cartpole", max_steps=40), backend="Multiprocessing",
+                                       num_envs=2, num_workers=2, env_kwargs={"num_envs": 1024})
+        ref = [npf.make("cartpole", num_envs=1024, max_steps=40) for _ in range(2)]
+        vecenv.async_reset(0)
+        obs = vecenv.recv()[0]
+        want = [r.reset(seed=s)[0] for r, s in zip(ref, (0, 1))]
+        assert np.array_equal(obs, np.concatenate(want))
+        rng = np.random.default_rng(0)
+        for _ in range(100):
+            a = rng.integers(0, 2, 2048).astype(np.int32)
+            vecenv.send(a)
+            obs = vecenv.recv()[0]
+            want = [r.step(p)[0] for r, p in zip(ref, np.split(a, 2))]
+            assert np.array_equal(obs, np.concatenate(want))
+        vecenv.close()
+        print("OK")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": ROOT})
+    assert done.returncode == 0 and "OK" in done.stdout, done.stderr[-3000:]
