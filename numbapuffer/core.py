@@ -161,6 +161,7 @@ class Env:
         self._ready = False
         self.closed = False
         self.use_serial(True if self.num_envs < SERIAL_BELOW else None)
+        threads.track(self)  # a forked child steps it with the serial kernels (threads.forked)
         if render_mode == "human":  # as gymnasium's envs: the window follows every reset and step
             self.reset, self.step = _shown(self, self.reset), _shown(self, self.step)
 
@@ -168,14 +169,19 @@ class Env:
         """Step with the serial kernel (True), the parallel one (False), or whichever is
         faster on this machine right now (None, the default from SERIAL_BELOW games on: the
         env times its steps and re-measures as the load changes; see threads.Pacer). A debug
+<<<<<<< HEAD
         env always steps with its serial, checked kernels."""
         with self._turn("use_serial"):
             self._use_serial(serial)
 
     def _use_serial(self, serial):
+=======
+        env always steps with its serial, checked kernels; so does every env of a process forked
+        after its thread pool started (threads.forked)."""
+>>>>>>> adapters
         k = self._kernels
         self.serial = serial
-        serial = True if self.debug else serial
+        serial = True if self.debug or threads.forked else serial
         fields = records if numba.config.DISABLE_JIT else (lambda a: a)
         n, f = self.num_agents, len(self.game.log_fields)
         self._buffers = (fields(self.state), fields(self._params), self.observations, self._kernel_actions,

@@ -99,3 +99,37 @@ def test_thread_pool_starts_without_changing_the_environment():
     out = subprocess.run([sys.executable, "-c", LAUNCH], env=dict(env, GOMP_SPINCOUNT="77"), capture_output=True,
                          text=True, check=True)
     assert out.stdout.split()[0] == "77"  # the user's own setting is left alone
+
+
+def test_a_child_forked_after_a_threaded_kernel_steps_its_envs_correctly(tmp_path):
+    """GNU OpenMP's pool does not survive fork: before, the child died at its first parallel
+    kernel ("fork() called from a process already using GNU OpenMP"). Now every env of the
+    child, inherited or new, steps with the serial kernels, bit-identical to the parent's."""
+    env = npf.make("squared", num_envs=1024, seed=0)
+    env.use_serial(False)  # the parallel kernel, on every thread Numba has
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, env.single_action_space.n, (20, 1024))
+    for a in actions[:10]:
+        env.step(a)
+    before = env.snapshot()
+    path = tmp_path / "child.npy"
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            fresh = npf.make("squared", num_envs=1024, seed=0)  # would step in parallel (Pacer)
+            fresh.reset(seed=0)
+            for a in actions:
+                fresh.step(a)
+            for a in actions[10:]:
+                env.step(a)
+            np.save(path, env.observations)
+            code = 0 if np.array_equal(fresh.observations, env.observations) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    env.restore(before)  # the parent steps the same actions with its own parallel kernel
+    for a in actions[10:]:
+        env.step(a)
+    assert np.array_equal(np.load(path), env.observations) and env.serial is False

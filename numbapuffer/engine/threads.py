@@ -18,14 +18,23 @@ step, and two such envs side by side fell from 61M to 0.5M steps/s each. Two cau
 Numba's workqueue layer (its fallback where neither OpenMP nor TBB loads) aborts the whole
 process when two Python threads launch parallel kernels at once. Under it, `guarded` makes
 the parallel kernels take turns.
+
+A thread pool does not survive fork: the child of a process whose pool has started (GNU
+OpenMP: "fork() called from a process already using GNU OpenMP") dies at its first parallel
+kernel, and a parent waiting on it (PufferLib's Multiprocessing forks its workers) waits
+forever. So a process forked after the pool started steps every env, those it inherited and
+those it makes, with the serial kernels (`forked`; Env.use_serial reads it). Nothing is checked
+per step: the fork hook switches the envs once. One process per core, as PufferLib runs its
+workers, is where the serial kernel is the faster one anyway (see the contention note above).
 """
 import os
 import threading
 import time
+import weakref
 
 import numba
 
-__all__ = ["launch", "guarded", "Pacer"]
+__all__ = ["launch", "guarded", "Pacer", "track", "forked"]
 
 _turns = threading.Lock()  # held by the thread running a parallel kernel, under workqueue
 
@@ -49,6 +58,27 @@ def launch():
     finally:
         if not user_set:
             del os.environ["GOMP_SPINCOUNT"]
+
+
+forked = False  # this process was forked after its thread pool started: parallel kernels would kill it
+_envs = weakref.WeakSet()  # the live envs of this process, switched to serial kernels in a forked child
+
+
+def track(env):
+    """Let the fork hook switch `env` (a numbapuffer.Env) to its serial kernels in a child."""
+    _envs.add(env)
+
+
+def _after_fork_in_child():
+    global forked
+    if forked or not numba.np.ufunc.parallel._is_initialized:
+        return  # no pool started before the fork: the child starts its own
+    forked = True
+    for env in list(_envs):
+        env.use_serial(env.serial)  # the same choice, which now gives the serial kernels
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def guarded(kernel):
