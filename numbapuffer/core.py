@@ -169,16 +169,12 @@ class Env:
         """Step with the serial kernel (True), the parallel one (False), or whichever is
         faster on this machine right now (None, the default from SERIAL_BELOW games on: the
         env times its steps and re-measures as the load changes; see threads.Pacer). A debug
-<<<<<<< HEAD
-        env always steps with its serial, checked kernels."""
+        env always steps with its serial, checked kernels; so does every env of a process forked
+        after its thread pool started (threads.forked)."""
         with self._turn("use_serial"):
             self._use_serial(serial)
 
     def _use_serial(self, serial):
-=======
-        env always steps with its serial, checked kernels; so does every env of a process forked
-        after its thread pool started (threads.forked)."""
->>>>>>> adapters
         k = self._kernels
         self.serial = serial
         serial = True if self.debug or threads.forked else serial
