@@ -37,6 +37,9 @@ PAIRS = {
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
     "go": Pair("benchmarks.ocean:go_with_ends", parity_games=256, parity_steps=2000),
     "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),
+    # random play never clears the grid: every episode runs its 300 steps; the reward carries the test
+    "trash_pickup": Pair("pufferlib.ocean.trash_pickup.trash_pickup:TrashPickupEnv", parity_games=512,
+                         parity_steps=3000),
 }
 
 

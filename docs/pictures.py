@@ -73,6 +73,12 @@ def go(env):
         env.step(np.array([rng.integers(1, 50)], np.int32))
 
 
+def trash_pickup(env):
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # random walks: some trash picked up
+        env.step(rng.integers(0, 4, env.num_agents).astype(np.int32))
+
+
 def tetris(env):
     rng = np.random.default_rng(3)
     for _ in range(140):  # random moves and turns, a hard drop now and then
@@ -81,7 +87,7 @@ def tetris(env):
 
 PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
-         "tetris": tetris, "go": go}
+         "tetris": tetris, "go": go, "trash_pickup": trash_pickup}
 
 
 def main():

@@ -21,6 +21,7 @@ ENVS = {
     "snake": None,
     "squared": "Squared",
     "tetris": "Tetris",
+    "trash_pickup": None,
 }
 # gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
 # test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
