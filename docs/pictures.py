@@ -79,6 +79,12 @@ def trash_pickup(env):
         env.step(rng.integers(0, 4, env.num_agents).astype(np.int32))
 
 
+def target(env):
+    rng = np.random.default_rng(0)
+    for _ in range(30):  # random turns and speeds
+        env.step(np.stack([rng.integers(0, 9, env.num_agents), rng.integers(0, 5, env.num_agents)], 1).astype(np.int32))
+
+
 def tetris(env):
     rng = np.random.default_rng(3)
     for _ in range(140):  # random moves and turns, a hard drop now and then
@@ -87,7 +93,8 @@ def tetris(env):
 
 PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
          "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
-         "tetris": tetris, "go": go, "trash_pickup": trash_pickup}
+         "tetris": tetris, "go": go, "trash_pickup": trash_pickup,
+         "target": target}
 
 
 def main():

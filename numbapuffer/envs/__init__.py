@@ -20,6 +20,7 @@ ENVS = {
     "pong_pixels": "PongPixels",
     "snake": None,
     "squared": "Squared",
+    "target": None,
     "tetris": "Tetris",
     "trash_pickup": None,
 }
