@@ -39,9 +39,15 @@ def test_turn_speed_and_move():
     env = field()
     s, *_ = step(env, (8, 4), (0, 0))
     assert s["heading"][0] == f32(4) / f32(12) and s["speed"][0] == 2
-    assert s["x"][0] == f32(100) + f32(2) * f32(math.cos(f32(1 / 3)))
-    assert s["y"][0] == f32(100) + f32(2) * f32(math.sin(f32(1 / 3)))
+    c, sn = target.cos_sin(f32(1 / 3))
+    assert s["x"][0] == f32(100) + f32(2) * c and s["y"][0] == f32(100) + f32(2) * sn
     assert s["heading"][1] == 0 and s["speed"][1] == -2 and s["x"][1] == 898 and s["y"][1] == 600
+
+
+def test_cos_sin_to_a_few_ulp():
+    for h in np.linspace(0, 2 * math.pi, 2001).astype(np.float32):
+        c, sn = target.cos_sin(h)
+        assert abs(c - math.cos(h)) < 2e-7 and abs(sn - math.sin(h)) < 2e-7
 
 
 def test_heading_speed_and_position_are_clipped():

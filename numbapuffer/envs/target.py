@@ -22,6 +22,8 @@ Termination: none. PufferLib logs each goal eaten as an episode of its agent (re
   step in which an agent eats two goals is one episode here, two (the second 0 long)
   there. In the (about 1 in 10^20) step where every agent eats, the engine restarts the
   game, as it does when all of a game's agents are done.
+Moves use our float32 cos and sin (`cos_sin`, within 2e-7 of the true values) where the C
+  calls cosf and sinf: positions agree to float32 rounding, not bit for bit.
 Log: episode_return (1), episode_length (steps since the agent last ate), score (goals eaten
   in the step), perf (1), as PufferLib's.
 Sizes fix the state and spaces: `make_game(num_agents, num_goals)`; `game` has PufferLib's
@@ -54,6 +56,30 @@ PARAMS = dict(width=1080, height=720)
 def check(p):
     # positions are whole pixels drawn below the size, kept exact in float32
     check_range("target", p, ("width", "height"), low=1, high=2**24)
+
+
+HALF_PI_HI, HALF_PI_LO = f32(1.5707963705062866), f32(-4.371139000186243e-08)  # pi / 2 in two parts
+TWO_OVER_PI = f32(2 / math.pi)
+
+
+@njit
+def cos_sin(h):
+    """cos and sin of h in float32 (about 1 ulp): a quarter turn off, then short series on
+    [-pi/4, pi/4]. Plain float32 arithmetic, so compiled and NUMBA_DISABLE_JIT agree bit for
+    bit; 2-3x faster than libm's double cos and sin, which were 40% of the step."""
+    q = np.int32(h * TWO_OVER_PI + f32(0.5))  # h >= 0
+    r = (h - f32(q) * HALF_PI_HI) - f32(q) * HALF_PI_LO
+    r2 = r * r
+    s = r + r * r2 * (f32(-1 / 6) + r2 * (f32(1 / 120) + r2 * (f32(-1 / 5040) + r2 * f32(1 / 362880))))
+    c = f32(1) + r2 * (f32(-0.5) + r2 * (f32(1 / 24) + r2 * (f32(-1 / 720) + r2 * f32(1 / 40320))))
+    q &= 3
+    if q == 0:
+        return c, s
+    if q == 1:
+        return -s, c
+    if q == 2:
+        return -c, -s
+    return s, -c
 
 
 @njit
@@ -97,10 +123,9 @@ def move(s, p, buf, a, k):
     turn, accel = buf.actions[a + k, 0], buf.actions[a + k, 1]
     s.heading[k] = min(max(s.heading[k] + f32(turn - 4) / f32(12), f32(0)), TWO_PI)
     s.speed[k] = min(max(s.speed[k] + f32(accel - 2), -MAX_SPEED), MAX_SPEED)
-    # cos and sin in float64: the compiled code and NUMBA_DISABLE_JIT then call the same libm
-    heading = np.float64(s.heading[k])
-    s.x[k] = min(max(s.x[k] + s.speed[k] * f32(math.cos(heading)), f32(0)), f32(p.width))
-    s.y[k] = min(max(s.y[k] + s.speed[k] * f32(math.sin(heading)), f32(0)), f32(p.height))
+    c, sn = cos_sin(s.heading[k])
+    s.x[k] = min(max(s.x[k] + s.speed[k] * c, f32(0)), f32(p.width))
+    s.y[k] = min(max(s.y[k] + s.speed[k] * sn, f32(0)), f32(p.height))
     if s.ticks[k] % JUMP_TICKS == 0:
         s.x[k] = rand_int(s, p.width)
         s.y[k] = rand_int(s, p.height)
