@@ -75,12 +75,36 @@ PAIRS = {
     # c_dones: the C signals no end at its time limit and spends a step on each reset
     "tripletriad": Pair("pufferlib.ocean.tripletriad.tripletriad:TripleTriad", params=dict(c_dones=True),
                         parity_games=4096, parity_steps=3000),
+    "go": Pair("benchmarks.ocean:go_with_ends", parity_games=256, parity_steps=2000),
+    # a small field, so goals are eaten often enough for a sharp test (the default field's
+    # 1080x720: one goal per ~2400 agent-steps, compared in tests/test_target.py's log test)
+    "target": Pair("benchmarks.ocean:target_with_ends", dict(width=200, height=200), dict(width=200, height=200),
+                   parity_games=1024, parity_steps=2000),
+    "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),
+    # random play never clears the grid: every episode runs its 300 steps; the reward carries the test
+    "trash_pickup": Pair("pufferlib.ocean.trash_pickup.trash_pickup:TrashPickupEnv", parity_games=512,
+                         parity_steps=3000),
 }
 
 
 def c_folders():
     """The folders under pufferlib/ocean of the C envs in PAIRS (what the build script compiles)."""
     return sorted(PAIRS)  # PufferLib's names: our ids are its folders
+
+
+def target_with_ends(num_envs, **kwargs):
+    """PufferLib 3.0.0's Target with its log's episode ends in `truncations`: its C never ends
+    an episode in the buffers but logs one each time an agent eats a goal (reward 1), where
+    ours truncates that agent's episode (numbapuffer/envs/target.py)."""
+    from pufferlib.ocean.target.target import Target
+
+    class TargetEnds(Target):
+        def step(self, actions):
+            out = super().step(actions)
+            self.truncations[:] = self.rewards > 0
+            return out
+
+    return TargetEnds(num_envs=num_envs, **kwargs)
 
 
 def our_env(name, num_envs, seed=0):

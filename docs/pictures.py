@@ -103,6 +103,18 @@ def go(env):
         env.step(np.array([rng.integers(1, 50)], np.int32))
 
 
+def trash_pickup(env):
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # random walks: some trash picked up
+        env.step(rng.integers(0, 4, env.num_agents).astype(np.int32))
+
+
+def target(env):
+    rng = np.random.default_rng(0)
+    for _ in range(30):  # random turns and speeds
+        env.step(np.stack([rng.integers(0, 9, env.num_agents), rng.integers(0, 5, env.num_agents)], 1).astype(np.int32))
+
+
 def tetris(env):
     rng = np.random.default_rng(3)
     for _ in range(140):  # random moves and turns, a hard drop now and then
@@ -149,6 +161,10 @@ PLAYS = {"blastar": blastar, "boids": boids_play, "breakout": breakout, "cartpol
          "grid": grid, "pacman": pacman, "pong": pong, "rware": rware_play, "snake": snake_play, "squared": squared,
          "tetris": tetris, "tower_climb": tower_climb, "tripletriad": tripletriad}
 SHOWN = {"boids": boids.make_game(32)}  # a flock: the default game has one boid
+PLAYS = {"pong": pong, "breakout": breakout, "cartpole": cartpole, "connect4": connect4,
+         "connect4_selfplay": connect4_selfplay, "snake": snake_play, "squared": squared,
+         "tetris": tetris, "go": go, "trash_pickup": trash_pickup,
+         "target": target}
 
 
 def main():

@@ -28,9 +28,11 @@ ENVS = {
     "rware": None,
     "snake": None,
     "squared": "Squared",
+    "target": None,
     "tetris": "Tetris",
     "tower_climb": "TowerClimb",
     "tripletriad": "TripleTriad",
+    "trash_pickup": None,
 }
 # gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
 # test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
