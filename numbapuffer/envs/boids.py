@@ -20,7 +20,8 @@ Reward: half the sum of: `margin_turn_factor` for each axis on which the boid is
 Termination: none, as the C. Truncation: after `max_steps` steps (0: never; the C's games
   never end, and an episode must end to be logged and checked).
 Log: episode_return, episode_length (per boid: all boids' episodes end together).
-View: the field at half size (540x360), boids as darts pointing along their velocity.
+View: the field at half size (540x360), boids as darts pointing along their velocity, the
+  margins as a frame, the step count.
   Play: arrows steer every boid.
 
 Sizes fix the state record and the number of agents: `make_game(num_boids)`; `game` has
@@ -37,7 +38,7 @@ from numba import njit
 from numbapuffer.engine.checks import INT32_MAX, check_count, check_range
 from numbapuffer.core import Game, rand_float
 from numbapuffer.engine.pickling import factory
-from numbapuffer.engine.render import COLORS, View
+from numbapuffer.engine.render import COLORS, View, text
 
 f32 = np.float32
 WIDTH, HEIGHT, MARGIN = 1080, 720, 50
@@ -138,6 +139,7 @@ def draw(surface, s, p):
     surface.fill(COLORS["field"])
     w, h, m = WIDTH * SCALE, HEIGHT * SCALE, MARGIN * SCALE
     pygame.draw.rect(surface, COLORS["line"], (m, m, w - 2 * m, h - 2 * m), width=1)
+    text(surface, f"step {s.t}", (6, 4), 18, COLORS["dim"])
     for i in range(s.x.shape[0]):
         cx, cy = (float(s.x[i]) + BOID / 2) * SCALE, (float(s.y[i]) + BOID / 2) * SCALE
         vx, vy = float(s.vx[i]), float(s.vy[i])

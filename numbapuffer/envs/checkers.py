@@ -31,7 +31,8 @@ Termination: a side has no pieces, or the side to move has no step and no forwar
 Log: episode_return, episode_length, score (the final board's value for the agent: 1 + row
   / 10 a pawn of its own, 2 a king, the same negated for the opponent's, with their rows
   counted from their side), perf and winrate (1 when the agent's side won).
-View: the board, 64-pixel squares. Play: click a piece, then the square to move it to.
+View: the board, 64-pixel squares. Play: click a piece, then the square to move it to;
+  space passes the move to the built-in player (an action that is never legal).
 
 Deviations from PufferLib's C (bugs of its code, not of its game):
 - the C never reports an end: its reset, in the same step, clears the terminal flag and the
@@ -328,8 +329,9 @@ def make_game(size=8):
     def check(p):
         check_range("checkers", p, ("max_steps",), low=0, high=INT32_MAX)
 
-    view = View(draw, size=(size * CELL, size * CELL), fps=30, keys={}, idle=None, click=click,
-                help="click a blue piece, then where it goes")
+    # space plays square 0's up-left move, never legal: the built-in player moves instead
+    view = View(draw, size=(size * CELL, size * CELL), fps=30, keys={"space": 0}, idle=None, click=click,
+                help="click a piece, then where it goes; space: a random move")
     return Game("checkers", state, reset, step, observation_space=spaces.Box(0, 4, (size * size,), np.uint8),
                 action_space=spaces.Discrete(size * size * 8), params=dict(max_steps=0, c_capture_cache=False), check=check,
                 log=("score", "perf", "winrate"), view=view)

@@ -251,7 +251,7 @@ def step(s, p, buf, a):
 def draw(surface, s, p):
     import pygame
     k = 0.5  # the C's field is 1216x720 pixels: drawn at half size
-    w, h = round(p.width * k), round(p.height * k)
+    w = round(p.width * k)
     surface.fill(COLORS["field"])
     start = float(p.height // 2 + LANES * p.lane_size // 2)
     end = start - LANES * p.lane_size
