@@ -160,3 +160,25 @@ def test_sizes():
         env.reset(seed=0)
         assert env.state["cells"].shape == (3, cells) and len(rware.SHELVES[choice - 1]) == shelves
         env.step(np.random.default_rng(0).integers(0, 5, 24))
+
+
+@pytest.mark.slow
+def test_logged_round_trips_match_the_c(tmp_path, monkeypatch):
+    """Round trips as logged (return, length, perf) beside the C's own log, same random play."""
+    pytest.importorskip("pufferlib.ocean", reason="PufferLib's C envs: ../shared/tools/build_pufferlib.sh VENV all")
+    from pufferlib.ocean.rware import binding
+    from benchmarks.ocean import PAIRS, c_env, our_env, random_play
+    monkeypatch.chdir(tmp_path)  # `import pufferlib` makes a `resources` symlink in the current folder
+    pair = PAIRS["rware"]
+    ours = our_env("rware", pair.parity_games)
+    ours.reset(seed=0)
+    ours.log()
+    random_play(ours, pair.parity_steps)
+    c = c_env("rware", pair.parity_games)  # its step never reads the log (report_interval)
+    random_play(c, pair.parity_steps)
+    ours_log, c_log = ours.log(), binding.vec_log(c.c_envs)
+    assert ours_log["n"] > 3000
+    assert ours_log["episode_return"] == pytest.approx(c_log["episode_return"], rel=0.01), (ours_log, c_log)
+    assert ours_log["score"] == c_log["score"] == 1
+    assert ours_log["episode_length"] == pytest.approx(c_log["episode_length"], rel=0.05), (ours_log, c_log)
+    assert ours_log["perf"] == pytest.approx(c_log["perf"], rel=0.1, abs=0.01), (ours_log, c_log)
