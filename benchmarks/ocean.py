@@ -84,7 +84,8 @@ def CRware(**kwargs):
             self._structs = [envs[i] for i in range(num_envs)]
 
         def _field(self, struct, offset, n):
-            return np.ctypeslib.as_array((ctypes.c_int * n).from_address(ctypes.c_void_p.from_address(struct + offset).value))
+            address = ctypes.c_void_p.from_address(struct + offset).value
+            return np.ctypeslib.as_array((ctypes.c_int * n).from_address(address))
 
         def reset(self, seed=0):
             out = super().reset(seed)
@@ -123,7 +124,8 @@ def CGrid(**kwargs):
             self._runs, i = [], 0
             while i < len(addresses):
                 j, stride = i + 1, (addresses[i + 1] - addresses[i] if i + 1 < len(addresses) else 4)
-                while j < len(addresses) and addresses[j] - addresses[j - 1] == stride and stride % 4 == 0 and stride > 0:
+                while (j < len(addresses) and addresses[j] - addresses[j - 1] == stride and stride % 4 == 0
+                       and stride > 0):
                     j += 1
                 if j == i + 1:
                     stride = 4
