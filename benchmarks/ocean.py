@@ -97,6 +97,44 @@ def target_with_ends(num_envs, **kwargs):
     an episode in the buffers but logs one each time an agent eats a goal (reward 1), where
     ours truncates that agent's episode (numbapuffer/envs/target.py)."""
     from pufferlib.ocean.target.target import Target
+def CRware(**kwargs):
+    """PufferLib's Rware with its logged episodes (a robot's round trip, ended by putting a shelf
+    back: the only reward of exactly 1) shown as truncations, since its C never ends an episode;
+    and each game given its own start. Its C reseeds rand() from the clock at every reset, so all
+    games made in one second start alike (the same requested shelves, robots, headings), and its
+    figures then swing by +-40% from run to run. After reset, each game's start is drawn again
+    here as its C draws it (the tiny map, `num_requested_shelves` of its 32 shelves requested,
+    robots on distinct free cells facing any way), written into its struct CRware: the map at
+    byte 96, robots' cells at 112, headings at 128, loads at 136 (after six pointers, its Log
+    and four ints)."""
+    import ctypes
+    from pufferlib.ocean.rware.rware import Rware
+    from numbapuffer.envs.rware import FLOOR, LAYOUT_1, REQUESTED, SHELVES_1
+
+    class Flagged(Rware):
+        def __init__(self, num_envs=1, num_agents=4, num_requested_shelves=4, **kw):
+            super().__init__(num_envs=num_envs, num_agents=num_agents, num_requested_shelves=num_requested_shelves,
+                             map_choice=1, **kw)
+            self._games, self._robots, self._requested = num_envs, num_agents, num_requested_shelves
+            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
+            self._structs = [envs[i] for i in range(num_envs)]
+
+        def _field(self, struct, offset, n):
+            address = ctypes.c_void_p.from_address(struct + offset).value
+            return np.ctypeslib.as_array((ctypes.c_int * n).from_address(address))
+
+        def reset(self, seed=0):
+            out = super().reset(seed)
+            rng = np.random.default_rng(seed)
+            floor = np.flatnonzero(LAYOUT_1 == FLOOR)
+            for struct in self._structs:
+                cells = LAYOUT_1.astype(np.int32)
+                cells[rng.choice(SHELVES_1, self._requested, replace=False)] = REQUESTED
+                self._field(struct, 96, len(cells))[:] = cells
+                self._field(struct, 112, self._robots)[:] = rng.choice(floor, self._robots, replace=False)
+                self._field(struct, 128, self._robots)[:] = rng.integers(0, 4, self._robots)
+                self._field(struct, 136, self._robots)[:] = 0
+            return out
 
     class TargetEnds(Target):
         def step(self, actions):
@@ -105,6 +143,39 @@ def target_with_ends(num_envs, **kwargs):
             return out
 
     return TargetEnds(num_envs=num_envs, **kwargs)
+
+def CGrid(**kwargs):
+    """PufferLib's Grid with its horizon resets shown as truncations: its C restarts a game at
+    the horizon without flagging it. Each C game's `tick` (an int 40 bytes into its struct
+    Grid, after two pointers and six ints) is 0 right after a step only when it restarted.
+    The structs lie in runs of equal spacing in memory: one strided numpy view per run reads
+    them all in microseconds, so the C's speed is measured as it is."""
+    import ctypes
+    from pufferlib.ocean.grid.grid import Grid
+
+    class Flagged(Grid):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
+            addresses = [envs[i] + 40 for i in range(self.num_agents)]
+            self._runs, i = [], 0
+            while i < len(addresses):
+                j, stride = i + 1, (addresses[i + 1] - addresses[i] if i + 1 < len(addresses) else 4)
+                while (j < len(addresses) and addresses[j] - addresses[j - 1] == stride and stride % 4 == 0
+                       and stride > 0):
+                    j += 1
+                if j == i + 1:
+                    stride = 4
+                raw = (ctypes.c_char * (stride * (j - i - 1) + 4)).from_address(addresses[i])
+                self._runs.append(np.frombuffer(raw, np.int32)[::stride // 4])
+                i = j
+
+        def step(self, actions):
+            out = super().step(actions)
+            np.equal(np.concatenate(self._runs), 0, out=self.truncations)
+            self.truncations &= ~self.terminals.astype(bool)
+            return out
+    return Flagged(**kwargs)
 
 
 def our_env(name, num_envs, seed=0):

@@ -49,7 +49,8 @@ def test_start():
     env.reset(seed=3)
     s = env.state
     assert ((s["cells"] == REQUESTED).sum(1) == 4).all()
-    np.testing.assert_array_equal(np.where(s["cells"] == REQUESTED, SHELF, s["cells"]), np.broadcast_to(TINY, (200, 110)))
+    unrequested = np.where(s["cells"] == REQUESTED, SHELF, s["cells"])
+    np.testing.assert_array_equal(unrequested, np.broadcast_to(TINY, (200, 110)))
     for g in range(200):
         assert len(set(s["loc"][g])) == 4 and (TINY[s["loc"][g]] == FLOOR).all()
     assert (s["load"] == UNLOADED).all() and set(s["heading"].ravel()) == {0, 1, 2, 3}
@@ -84,7 +85,7 @@ def test_a_round_trip():
     s, obs, rew, term, trunc = step(env, TOGGLE)  # lift the requested shelf
     assert rew[0] == 0.5 and s["load"][0] == CARRYING_REQUESTED and obs[0, 2] == 1 and not trunc.any()
     step(env, FORWARD)  # the shelf goes along
-    assert s["cells"][cell(2, 3)] == SHELF - 1 == FLOOR and s["cells"][cell(3, 3)] == REQUESTED
+    assert s["cells"][cell(2, 3)] == FLOOR and s["cells"][cell(3, 3)] == REQUESTED
     put(env, loc=[cell(4, 9), *s["loc"][1:]], heading=[D_, *s["heading"][1:]])
     s["cells"][cell(3, 3)] = FLOOR
     s, obs, rew, *_ = step(env, FORWARD)  # into the goal: the shelf is on the goal cell with it
@@ -160,3 +161,25 @@ def test_sizes():
         env.reset(seed=0)
         assert env.state["cells"].shape == (3, cells) and len(rware.SHELVES[choice - 1]) == shelves
         env.step(np.random.default_rng(0).integers(0, 5, 24))
+
+
+@pytest.mark.slow
+def test_logged_round_trips_match_the_c(tmp_path, monkeypatch):
+    """Round trips as logged (return, length, perf) beside the C's own log, same random play."""
+    pytest.importorskip("pufferlib.ocean", reason="PufferLib's C envs: ../shared/tools/build_pufferlib.sh VENV all")
+    from pufferlib.ocean.rware import binding
+    from benchmarks.ocean import PAIRS, c_env, our_env, random_play
+    monkeypatch.chdir(tmp_path)  # `import pufferlib` makes a `resources` symlink in the current folder
+    pair = PAIRS["rware"]
+    ours = our_env("rware", pair.parity_games)
+    ours.reset(seed=0)
+    ours.log()
+    random_play(ours, pair.parity_steps)
+    c = c_env("rware", pair.parity_games)  # its step never reads the log (report_interval)
+    random_play(c, pair.parity_steps)
+    ours_log, c_log = ours.log(), binding.vec_log(c.c_envs)
+    assert ours_log["n"] > 3000
+    assert ours_log["episode_return"] == pytest.approx(c_log["episode_return"], rel=0.01), (ours_log, c_log)
+    assert ours_log["score"] == c_log["score"] == 1
+    assert ours_log["episode_length"] == pytest.approx(c_log["episode_length"], rel=0.05), (ours_log, c_log)
+    assert ours_log["perf"] == pytest.approx(c_log["perf"], rel=0.1, abs=0.01), (ours_log, c_log)

@@ -195,7 +195,8 @@ def draw(surface, s, p, cell, top):
     for r in range(n):
         for c in range(n):
             v = int(s.grid[r, c])
-            pygame.draw.rect(surface, SHADES.get(v, COLORS["field"]), (4 + c * cell, top + r * cell, cell - 1, cell - 1),
+            pygame.draw.rect(surface, SHADES.get(v, COLORS["field"]),
+                             (4 + c * cell, top + r * cell, cell - 1, cell - 1),
                              border_radius=max(cell // 8, 1))
     cx, cy = 4 + (s.x + 0.5) * cell, top + (s.y + 0.5) * cell
     pygame.draw.circle(surface, COLORS["blue"], (cx, cy), cell * 0.36)

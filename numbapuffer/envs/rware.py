@@ -377,7 +377,8 @@ def draw(surface, s, p, cols):
         color = COLORS[ROBOT_COLORS[k % len(ROBOT_COLORS)]]
         pygame.draw.circle(surface, color, (x, y), CELL * 0.3)
         h = int(s.heading[k])
-        pygame.draw.circle(surface, COLORS["background"], (x + DX[h] * CELL * 0.18, y + DY[h] * CELL * 0.18), CELL * 0.08)
+        eye = (x + DX[h] * CELL * 0.18, y + DY[h] * CELL * 0.18)
+        pygame.draw.circle(surface, COLORS["background"], eye, CELL * 0.08)
 
 
 def idle_others(s, p, actions):
