@@ -16,6 +16,11 @@ def cell(x, z, y):
     return x + 10 * z + 100 * y
 
 
+def has(s, c):
+    """Whether game record `s` has a cube in cell c (cubes are bits)."""
+    return bool((s["blocks"][c >> 3] >> (c & 7)) & 1)
+
+
 def world(cubes=(), ground=range(1, 9), pos=cell(3, 3, 2), facing=RIGHT, hanging=0, held=-1, goal=FAR, **params):
     """One game: floor 1 filled over x in `ground` (z 1-8), plus `cubes`; the robot at `pos`."""
     env = one_game("tower_climb", **params)
@@ -25,7 +30,7 @@ def world(cubes=(), ground=range(1, 9), pos=cell(3, 3, 2), facing=RIGHT, hanging
             b[cell(x, z, 1)] = 1
     for c in cubes:
         b[c] = 1
-    put(env, blocks=b, robot=[pos, facing, hanging, held, 0, 0], goal=goal, t=0, rows_cleared=0, score=0)
+    put(env, blocks=np.packbits(b, bitorder="little"), robot=[pos, facing, hanging, held, 0, 0], goal=goal, t=0, rows_cleared=0, score=0)
     return env
 
 
@@ -87,20 +92,20 @@ def test_grab_and_push():
     s, obs, rew, *_ = step(env, GRAB)
     assert s["robot"][3] == cell(4, 3, 2) and obs[227] == 1 and rew == 0
     s, obs, rew, *_ = step(env, RIGHT)
-    assert s["blocks"][cell(4, 3, 2)] == 0 and s["blocks"][cell(5, 3, 2)] == 1 and s["robot"][3] == -1
+    assert not has(s, cell(4, 3, 2)) and has(s, cell(5, 3, 2)) and s["robot"][3] == -1
     assert s["robot"][0] == cell(3, 3, 2) and rew == pytest.approx(0.2)
 
 
 def test_a_pushed_cube_without_support_falls_out():
     env = world(ground=range(1, 4), cubes=[cell(4, 3, 2)], held=cell(4, 3, 2))
     s, *_ = step(env, RIGHT)
-    assert s["blocks"][cell(5, 3, 2)] == 0 and s["blocks"][cell(5, 3, 1)] == 0  # nothing below floor 1 holds it
+    assert not has(s, cell(5, 3, 2)) and not has(s, cell(5, 3, 1))  # nothing below floor 1 holds it
 
 
 def test_pull():
     env = world(cubes=[cell(4, 3, 2)], held=cell(4, 3, 2))
     s, obs, rew, *_ = step(env, LEFT)
-    assert s["blocks"][cell(3, 3, 2)] == 1 and s["blocks"][cell(4, 3, 2)] == 0
+    assert has(s, cell(3, 3, 2)) and not has(s, cell(4, 3, 2))
     assert s["robot"][0] == cell(2, 3, 2) and s["robot"][3] == cell(3, 3, 2) and rew == pytest.approx(0.2)
 
 
@@ -144,7 +149,7 @@ def test_resets_draw_levels_of_the_bank():
     for k in range(3):
         games = s["level"] == k
         assert (s["robot"][games, 0] == T.LEVEL_SPAWN[k]).all() and (s["goal"][games] == T.LEVEL_GOAL[k]).all()
-        np.testing.assert_array_equal(s["blocks"][games], np.broadcast_to(T.LEVEL_BLOCKS[k], (games.sum(), 1000)))
+        np.testing.assert_array_equal(s["blocks"][games], np.broadcast_to(T.LEVEL_BITS[k], (games.sum(), 125)))
 
 
 def test_bank_levels_are_the_generators():

@@ -86,14 +86,26 @@ PRESETS = {"puffer": dict(reward_climb_row=f32(0.636873185634613), reward_fall_r
                           reward_illegal_move=f32(-0.003928301855921745), reward_move_block=f32(0.235064297914505))}
 
 STATE = np.dtype([
-    ("blocks", np.uint8, (CELLS,)), ("robot", np.int32, (6,)), ("goal", np.int32), ("level", np.int32),
-    ("rows_cleared", np.int32), ("score", np.int32), ("t", np.int32), ("scratch", np.int32, (SCRATCH,)),
+    # cubes as bits, cell i in bit i % 8 of byte i // 8: 4096 games' cubes stay in cache (as
+    # bytes, Tower Climb ran at 0.94x the C)
+    ("blocks", np.uint8, (CELLS // 8,)), ("robot", np.int32, (6,)), ("goal", np.int32), ("level", np.int32),
+    ("rows_cleared", np.int32), ("score", np.int32), ("t", np.int32), ("scratch", np.int16, (SCRATCH,)),
 ])
 
 
 @njit
 def cube(b, i):
-    return 0 <= i < CELLS and b[i] != 0
+    return 0 <= i < CELLS and (b[i >> 3] >> (i & 7)) & 1 != 0
+
+
+@njit
+def put_cube(b, i):
+    b[i >> 3] |= np.uint8(1 << (i & 7))
+
+
+@njit
+def take_cube(b, i):
+    b[i >> 3] &= np.uint8(255 - (1 << (i & 7)))
 
 
 @njit
@@ -105,7 +117,7 @@ def stable(b, p):
 
 @njit
 def will_fall(b, p, goal):
-    return 0 <= p < CELLS and (b[p] != 0 or p == goal) and not stable(b, p)
+    return 0 <= p < CELLS and (cube(b, p) or p == goal) and not stable(b, p)
 
 
 @njit
@@ -137,13 +149,13 @@ def settle(b, q, affected, goal):
         front += 1
         if c == goal:
             return 0
-        b[c] = 0
+        take_cube(b, c)
         p = c
         while p >= FLOOR:  # down until it stands (or leaves the world below floor 1)
-            b[p] = 1
+            put_cube(b, p)
             if stable(b, p):
                 break
-            b[p] = 0
+            take_cube(b, p)
             p -= FLOOR
         rear = enqueue_above(b, q, rear, c, goal)
     return 1
@@ -165,12 +177,12 @@ def push(b, r, q, goal, offset):
         if c == -1:
             continue
         if i == 0:
-            b[c] = 0
+            take_cube(b, c)
         x, z = c % W, (c % FLOOR) // W
         if (x == 0 and offset == -1) or (x == W - 1 and offset == 1) or (z == 0 and offset == -W) \
                 or (z == W - 1 and offset == W):
             continue  # not off the world's edge
-        b[c + offset] = 1
+        put_cube(b, c + offset)
         q[10 + count] = c + offset
         count += 1
     r[HELD] = -1
@@ -184,8 +196,8 @@ def pull(b, r, q, goal, offset):
     if cube(b, r[POS] + offset):
         return 0
     if cube(b, front):
-        b[front] = 0
-        b[r[POS]] = 1
+        take_cube(b, front)
+        put_cube(b, r[POS])
         if cube(b, below_back):
             r[HELD] = r[POS]
             r[POS] += offset
@@ -209,7 +221,7 @@ def apply(b, r, q, goal, action):
     x, z = pos % W, (pos % FLOOR) // W
     ahead = pos + dx + dz * W
     walkable = cube(b, ahead - FLOOR)
-    in_front = 0 <= ahead < CELLS and (b[ahead] != 0 or ahead == goal)
+    in_front = 0 <= ahead < CELLS and (cube(b, ahead) or ahead == goal)
     arrow = 0 <= action < 4
     free = r[HANGING] == 0 and r[HELD] == -1
     if free and arrow:
@@ -328,7 +340,7 @@ def observe(s, obs):
         for z in range(5):
             for x in range(9):
                 c = (y + y0) * FLOOR + (z + z0) * W + x + x0
-                obs[x + 9 * z + 45 * y] = 3 if c == pos else (2 if c == s.goal else s.blocks[c])
+                obs[x + 9 * z + 45 * y] = 3 if c == pos else (2 if c == s.goal else cube(s.blocks, c))
     obs[225] = s.robot[FACING]
     obs[226] = s.robot[HANGING]
     obs[227] = s.robot[HELD] != -1
@@ -338,8 +350,8 @@ def observe(s, obs):
 def reset(s, p, buf, a):
     k = rand_int(s, p.num_maps)
     s.level = k
-    for i in range(CELLS):
-        s.blocks[i] = LEVEL_BLOCKS[k, i]
+    for i in range(CELLS // 8):
+        s.blocks[i] = LEVEL_BITS[k, i]
     s.goal = LEVEL_GOAL[k]
     s.robot[POS] = LEVEL_SPAWN[k]
     s.robot[FACING] = UP
@@ -416,77 +428,76 @@ def gen_level(g, blocks, goal_floor):
 
 
 @njit
-def pack(b, out):
-    for w in range(16):
-        out[w] = 0
+def pack(cells, bits):
+    for i in range(CELLS // 8):
+        bits[i] = 0
     for i in range(CELLS):
-        if b[i]:
-            out[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+        if cells[i]:
+            put_cube(bits, i)
 
 
 @njit
-def unpack(words, b):
-    for i in range(CELLS):
-        b[i] = (words[i >> 6] >> np.uint64(i & 63)) & np.uint64(1)
+def hash_state(bits, robot, size):
+    h = np.uint64(0xcbf29ce484222325)
+    for i in range(CELLS // 8):
+        h = (h ^ np.uint64(bits[i])) * np.uint64(0x100000001b3)
+    for k in range(4):
+        h = (h ^ np.uint64(robot[k] & 0xFFFFFFFF)) * np.uint64(0x100000001b3)
+    return np.int64(h % np.uint64(size))
 
 
 @njit
-def solve(blocks, spawn, goal, min_moves, max_moves, limit):
-    """The C's bfs: 1 if the shortest way to stand on the goal takes min_moves..max_moves."""
+def solve(cells, spawn, goal, min_moves, max_moves, limit):
+    """The C's bfs from cubes `cells` (1000 bytes): 1 if the shortest way to stand on the goal
+    takes min_moves..max_moves moves (0 also past `limit` states, as the C)."""
+    n = CELLS // 8
     cap = 1 << 16
-    words = np.zeros((cap, 16), np.uint64)
+    states = np.zeros((cap, n), np.uint8)
     robots = np.zeros((cap, 4), np.int32)
     depth = np.zeros(cap, np.int32)
     table = np.full(4 * cap, -1, np.int64)
-    b, b2 = blocks.copy(), blocks.copy()
-    r, r2 = np.zeros(6, np.int32), np.zeros(6, np.int32)
-    q = np.zeros(SCRATCH, np.int32)
-    key = np.zeros(16, np.uint64)
-    pack(blocks, words[0])
+    b = np.zeros(n, np.uint8)
+    r = np.zeros(6, np.int32)
+    q = np.zeros(SCRATCH, np.int16)
+    pack(cells, states[0])
     robots[0, 0], robots[0, 1], robots[0, 2], robots[0, 3] = spawn, UP, 0, -1
-    back = 1
-    h = hash_state(words[0], robots[0], len(table))
-    table[h] = 0
-    front = 0
+    table[hash_state(states[0], robots[0], len(table))] = 0
+    back, front = 1, 0
     while front < back:
         if back >= limit:
             return 0
-        unpack(words[front], b)
-        for k in range(4):
-            r[k] = robots[front, k]
-        if r[POS] - FLOOR == goal:
+        if robots[front, POS] - FLOOR == goal:
             return 1 if depth[front] >= min_moves else 0
         if depth[front] < max_moves:
             for action in range(6):
-                b2[:] = b
-                r2[:] = r
-                if apply(b2, r2, q, goal, action) != SUCCESS:
+                b[:] = states[front]
+                for k in range(4):
+                    r[k] = robots[front, k]
+                if apply(b, r, q, goal, action) != SUCCESS:
                     continue
-                pack(b2, key)
                 if back + 1 >= cap:  # grow the store and rehash
                     cap *= 2
-                    words2 = np.zeros((cap, 16), np.uint64)
-                    words2[:back] = words[:back]
+                    states2 = np.zeros((cap, n), np.uint8)
+                    states2[:back] = states[:back]
                     robots2 = np.zeros((cap, 4), np.int32)
                     robots2[:back] = robots[:back]
                     depth2 = np.zeros(cap, np.int32)
                     depth2[:back] = depth[:back]
-                    words, robots, depth = words2, robots2, depth2
+                    states, robots, depth = states2, robots2, depth2
                     table = np.full(4 * cap, -1, np.int64)
                     for i in range(back):
-                        j = hash_state(words[i], robots[i], len(table))
+                        j = hash_state(states[i], robots[i], len(table))
                         while table[j] != -1:
                             j = (j + 1) % len(table)
                         table[j] = i
-                j = hash_state(key, r2, len(table))
+                j = hash_state(b, r, len(table))
                 seen = False
                 while table[j] != -1:
                     i = table[j]
-                    if robots[i, 0] == r2[0] and robots[i, 1] == r2[1] and robots[i, 2] == r2[2] \
-                            and robots[i, 3] == r2[3]:
+                    if robots[i, 0] == r[0] and robots[i, 1] == r[1] and robots[i, 2] == r[2] and robots[i, 3] == r[3]:
                         seen = True
-                        for w in range(16):
-                            if words[i, w] != key[w]:
+                        for w in range(n):
+                            if states[i, w] != b[w]:
                                 seen = False
                                 break
                         if seen:
@@ -495,23 +506,13 @@ def solve(blocks, spawn, goal, min_moves, max_moves, limit):
                 if seen:
                     continue
                 table[j] = back
-                words[back] = key
+                states[back] = b
                 for k in range(4):
-                    robots[back, k] = r2[k]
+                    robots[back, k] = r[k]
                 depth[back] = depth[front] + 1
                 back += 1
         front += 1
     return 0
-
-
-@njit
-def hash_state(words, robot, size):
-    h = np.uint64(0xcbf29ce484222325)
-    for w in range(16):
-        h = (h ^ words[w]) * np.uint64(0x100000001b3)
-    for k in range(4):
-        h = (h ^ np.uint64(robot[k] & 0xFFFFFFFF)) * np.uint64(0x100000001b3)
-    return np.int64(h % np.uint64(size))
 
 
 @njit
@@ -583,6 +584,7 @@ BANK_DATA = [  # make_bank(seed=0), encode_bank'ed (tests/test_tower_climb.py ma
 ]
 
 LEVEL_BLOCKS, LEVEL_SPAWN, LEVEL_GOAL = decode_bank(BANK_DATA)
+LEVEL_BITS = np.packbits(LEVEL_BLOCKS, axis=1, bitorder="little")
 
 
 FACE = {RIGHT: (1, 0), DOWN: (0, 1), LEFT: (-1, 0), UP: (0, -1)}
@@ -601,7 +603,7 @@ def draw(surface, s, p):
             for x in range(W):
                 c = x + W * z + FLOOR * y
                 color = COLORS["field"]
-                if s.blocks[c]:
+                if (s.blocks[c >> 3] >> (c & 7)) & 1:
                     color = (150, 150, 160)
                 if c == s.goal:
                     color = COLORS["yellow"]
