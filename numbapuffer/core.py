@@ -25,6 +25,7 @@ kernels run without reference counting) and must draw randomness from `rand*(s)`
 """
 import contextlib
 import copy
+import operator
 import threading
 from time import perf_counter
 
@@ -83,6 +84,19 @@ SERIAL_BELOW = 256
 # ---------------------------------------------------------------------------------------
 # The env
 # ---------------------------------------------------------------------------------------
+def _held(name):
+    """The property env.<name> of a buffer or the state: the kernels hold the arrays the env
+    was made with, so assigning a new one would be silently ignored (the games would play
+    other actions, step would return frozen observations). Writing into it is the interface."""
+    def rebind(self, value=None):
+        how = ("only the buffers can be handed in" if name == "state" else
+               "to have the env use arrays of your own, hand them in when making it")
+        raise AttributeError(f"{self.game.name}: env.{name} cannot be replaced: the kernels keep the array the env "
+                             f"was made with. Write into it instead (env.{name}[...] = ...); {how}: "
+                             f"make(..., buf=...) with observations, actions, rewards, terminals, truncations, masks")
+    return property(operator.attrgetter("_" + name), rebind, rebind, doc=f"env.{name}: see _held")
+
+
 class Env:
     """A vector of `num_envs` games of one `Game`, stepped by one kernel call per step.
 
@@ -140,9 +154,9 @@ class Env:
 
         n, space = self.num_agents, game.action_space
         arrays = {k: allocate(*spec) for k, spec in specs.items()} if buf is None else adopt(game.name, buf, specs)
-        for name in BUFFERS:
-            setattr(self, name, arrays[name])
-        self.state = allocate(self.num_envs, game.state)
+        for name in BUFFERS:  # read through the properties below (_held), which refuse rebinding
+            setattr(self, "_" + name, arrays[name])
+        self._state = allocate(self.num_envs, game.state)
         # What the kernels read as the actions: a private copy, written only by _write_actions
         # once checked, so that no write into env.actions (another thread's, or a backend's
         # shared memory) reaches a kernel unchecked; env.actions mirrors it after each step.
@@ -234,7 +248,7 @@ class Env:
             if done != self.num_envs:
                 raise self._game_raised("reset", None)
             self._ready = True
-            return self.observations, []
+            return self._observations, []
 
     def step(self, actions):
         """Advance every game one step; finished games reset themselves in the same step.
@@ -268,7 +282,7 @@ class Env:
                 log = self.reports.report(logs.read(self.logs))
                 if log:
                     infos.append(log)
-            return self.observations, self.rewards, self.terminals, self.truncations, infos
+            return self._observations, self._rewards, self._terminals, self._truncations, infos
         finally:
             turn.leave()
 
@@ -316,7 +330,7 @@ class Env:
         """(observations, rewards, terminals, truncations, infos, env_ids, masks) of the last
         send/async_reset; env_ids are the agent rows returned (all of them here)."""
         return (self.observations, self.rewards, self.terminals, self.truncations, self._infos,
-                self.env_ids, self.masks)
+                self.env_ids, self.masks)  # public names: CudaEnv shares this method
 
     @property
     def params(self):
@@ -399,6 +413,10 @@ class Env:
     def __repr__(self):
         return f"Env({self.game.name!r}, num_envs={self.num_envs})"
 
+    # The buffers and the state: read and written into, never rebound (_held)
+    observations, actions, rewards, terminals, truncations, masks, state = (
+        _held(name) for name in BUFFERS + ("state",))
+
     def _seed_games(self, which, seed):
         """Set the random stream of the games where `which` is true from `seed` (None: keep)."""
         streams = game_streams(seed, self.num_envs, self.game_offset, f"{self.game.name}: ")
@@ -413,7 +431,7 @@ class Env:
         """Check `actions` into the kernels' private copy, then mirror them into env.actions.
         Each value is read once, as it is checked: a thread that writes the caller's array
         meanwhile cannot slip an unchecked value (an index, to game code) into a kernel."""
-        a, mine, public = actions, self._kernel_actions, self.actions
+        a, mine, public = actions, self._kernel_actions, self._actions
         # The common case, a well-formed integer array for a Discrete space, checked and
         # copied in one compiled call; anything else (and any error) takes the general path.
         if (self._discrete is not None and type(a) is np.ndarray and a.shape == mine.shape

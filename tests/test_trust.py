@@ -203,3 +203,22 @@ def test_restore_checks_the_snapshots_params_by_the_rule_of_make():
     np.testing.assert_array_equal(env.state, state)
     assert env.param_values() == params
     env.step(np.ones(N, np.int32))
+
+
+# --- item 7: the buffers and the state are written into, never rebound ---------------------
+
+@pytest.mark.parametrize("name", ["observations", "actions", "rewards", "terminals", "truncations", "masks", "state"])
+def test_rebinding_a_buffer_or_the_state_raises_naming_buf(name):
+    env, ref = walk_env(), walk_env()
+    mine = getattr(env, name)
+    with pytest.raises(AttributeError, match=rf"walk: env.{name} cannot be replaced: the kernels keep the array "
+                                             rf"the env was made with. Write into it instead .* make\(..., buf=...\)"):
+        setattr(env, name, mine.copy())
+    with pytest.raises(AttributeError, match=rf"env.{name} cannot be replaced"):
+        delattr(env, name)
+    assert getattr(env, name) is mine
+    mine[...] = getattr(ref, name)  # writing into them stays the interface
+    for e in (env, ref):
+        e.step(np.ones(N, np.int32))
+    np.testing.assert_array_equal(env.state, ref.state)
+    np.testing.assert_array_equal(env.observations, ref.observations)
