@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import numbapuffer as npf
+from numbapuffer.engine.records import value_bytes
 
 import walk
 
@@ -222,3 +223,46 @@ def test_rebinding_a_buffer_or_the_state_raises_naming_buf(name):
         e.step(np.ones(N, np.int32))
     np.testing.assert_array_equal(env.state, ref.state)
     np.testing.assert_array_equal(env.observations, ref.observations)
+
+
+# --- item 8: a snapshot is checked whole before anything is written -------------------------
+
+def everything(env):
+    snap = env.snapshot()
+    return {k: (value_bytes(v) if isinstance(v, np.ndarray) else v) for k, v in snap.items()}
+
+
+def broken_snapshots(snap):
+    """(what, snapshot) pairs, each a snapshot() damaged in one way."""
+    for k in snap:
+        if k != "game":
+            yield f"without {k}", {j: v for j, v in snap.items() if j != k}
+    for k in ("state", "observations", "actions", "logs"):
+        x = snap[k]
+        yield f"{k} of another dtype", {**snap, k: x[[x.dtype.names[0]]] if x.dtype.names else x.astype(np.float64)}
+        yield f"{k} of another shape", {**snap, k: snap[k][:-1]}
+    for k, v in (("ready", "yes"), ("report_steps", -1), ("report_steps", 2.5), ("report_pending", ({},)),
+                 ("report_pending", ({"n": "3"}, {})), ("infos", None), ("infos", [1])):
+        yield f"{k}={v!r}", {**snap, k: v}
+
+
+def test_restore_checks_the_whole_snapshot_before_writing_anything():
+    env, other = walk_env(), walk_env()
+    for _ in range(60):  # some episodes finished and reported, others running
+        for e in (env, other):
+            e.step(np.random.default_rng(_).integers(0, 3, N))
+    good = other.snapshot()
+    other.step(np.ones(N, np.int32))
+    before = everything(env)
+    broken = list(broken_snapshots(good))
+    assert len(broken) > 20
+    for what, snap in broken:
+        with pytest.raises(ValueError, match="walk: "):
+            env.restore(snap)
+        assert everything(env) == before, f"restore of a snapshot {what} changed the env"
+    env.restore(good)  # and a whole one goes back in
+    for e in (env, other):
+        if e is other:
+            e.restore(good)
+        e.step(np.ones(N, np.int32))
+    assert everything(env) == everything(other)
