@@ -129,7 +129,7 @@ class Env:
         self.render_mode = render_mode
         self.metadata = {"render_modes": list(game.render_modes), "render_fps": game.view.fps if game.view else None}
         self._renderer = None
-        self.reports = logs.Reports(report_interval)
+        self.reports = logs.Reports(report_interval, f"{game.name}: ")
         self.autoreset = autoreset
         self.game_offset = int(game_offset)
         self.debug = debug_requested() if debug is None else bool(debug)

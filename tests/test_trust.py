@@ -1,6 +1,7 @@
 """State that must not change behind the engine's back (issue 22, items 4 and 6-9): one env
 stepped from two threads, writes into the actions during a step, params written or restored
 unchecked, rebinding of the buffers, half-restored snapshots, bad report intervals."""
+import re
 import threading
 
 import numpy as np
@@ -266,3 +267,24 @@ def test_restore_checks_the_whole_snapshot_before_writing_anything():
             e.restore(good)
         e.step(np.ones(N, np.int32))
     assert everything(env) == everything(other)
+
+
+# --- item 9: report_interval checked at make ------------------------------------------------
+
+@pytest.mark.parametrize("bad", [-1, 0.5, "abc", True, None, 2.0, np.float64(3)], ids=repr)
+def test_a_bad_report_interval_is_refused_at_make(bad):
+    match = rf"report_interval must be an integer >= 0 \(steps between reports .*\), got {re.escape(repr(bad))}"
+    with pytest.raises(ValueError, match="walk: " + match):
+        npf.make(walk.game, num_envs=N, report_interval=bad)
+    with pytest.raises(ValueError, match=match):
+        npf.vector.make(walk.game, N, "serial", num_workers=2, report_interval=bad)
+    with pytest.raises(ValueError, match=match):
+        npf.NumbaVecEnv(walk.game, num_envs=N, report_interval=bad)
+
+
+@pytest.mark.parametrize("good", [0, 1, np.int32(5), 32])
+def test_report_intervals_that_are_counts_are_taken(good):
+    env = npf.make(walk.game, num_envs=N, seed=0, report_interval=good)
+    env.reset(seed=0)
+    reported = [t for t in range(1, 61) if env.step(np.full(N, 2, np.int32))[4]]
+    assert all(t % good == 0 for t in reported) and bool(reported) == (good > 0)
