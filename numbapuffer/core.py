@@ -23,9 +23,7 @@ new game's first observation. The engine adds each step's reward to `episode_ret
 `episode_length`; `step` may set other log fields. Game code must not allocate (the
 kernels run without reference counting) and must draw randomness from `rand*(s)` only.
 """
-import contextlib
 import copy
-import threading
 from time import perf_counter
 
 import numba
@@ -53,6 +51,7 @@ from numbapuffer.engine.checks import (
 )
 from numbapuffer.engine.errors import compile_error, debug_requested, game_raised
 from numbapuffer.engine.game import Game
+from numbapuffer.engine.guards import SNAPSHOT, Turn, check_snapshot, held
 from numbapuffer.engine.kernels import kernels
 from numbapuffer.engine.pickling import factory
 from numbapuffer.engine.records import records
@@ -71,8 +70,6 @@ __all__ = ["Env", "Game", "View", "ended_games", "rand", "rand_float", "rand_int
            "INT32_MAX", "factory"]
 
 AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
-# The arrays that, with the report count, decide everything an env does next (Env.snapshot).
-SNAPSHOT = ("state", "params") + BUFFERS + ("episodes", "logs")
 # Below this many games the serial kernel is used: launching threads costs ~2-4 us, more
 # than it saves on few games (Pong on 2 threads: serial wins up to ~700 games; games
 # that cost more per step cross over sooner). From this many on, the env steps with
@@ -132,7 +129,7 @@ class Env:
         self.render_mode = render_mode
         self.metadata = {"render_modes": list(game.render_modes), "render_fps": game.view.fps if game.view else None}
         self._renderer = None
-        self.reports = logs.Reports(report_interval)
+        self.reports = logs.Reports(report_interval, f"{game.name}: ")
         self.autoreset = autoreset
         self.game_offset = int(game_offset)
         self.debug = debug_requested() if debug is None else bool(debug)
@@ -140,14 +137,14 @@ class Env:
 
         n, space = self.num_agents, game.action_space
         arrays = {k: allocate(*spec) for k, spec in specs.items()} if buf is None else adopt(game.name, buf, specs)
-        for name in BUFFERS:
-            setattr(self, name, arrays[name])
-        self.state = allocate(self.num_envs, game.state)
+        for name in BUFFERS:  # read through the properties below (guards.held), which refuse rebinding
+            setattr(self, "_" + name, arrays[name])
+        self._state = allocate(self.num_envs, game.state)
         # What the kernels read as the actions: a private copy, written only by _write_actions
         # once checked, so that no write into env.actions (another thread's, or a backend's
         # shared memory) reaches a kernel unchecked; env.actions mirrors it after each step.
         self._kernel_actions = allocate(*specs["actions"])
-        self._turn = _Turn(game.name)
+        self._turn = Turn(game.name)
         # Per agent: the running episode's log fields (records for game code; the engine
         # reads the same memory as a 2-D array), and the sums over finished episodes.
         self.episodes = allocate(n, logs.log_dtype(game.log_fields, count=False))
@@ -236,7 +233,7 @@ class Env:
             if done != self.num_envs:
                 raise self._game_raised("reset", None)
             self._ready = True
-            return self.observations, []
+            return self._observations, []
 
     def step(self, actions):
         """Advance every game one step; finished games reset themselves in the same step.
@@ -270,7 +267,7 @@ class Env:
                 log = self.reports.report(logs.read(self.logs))
                 if log:
                     infos.append(log)
-            return self.observations, self.rewards, self.terminals, self.truncations, infos
+            return self._observations, self._rewards, self._terminals, self._truncations, infos
         finally:
             turn.leave()
 
@@ -318,7 +315,7 @@ class Env:
         """(observations, rewards, terminals, truncations, infos, env_ids, masks) of the last
         send/async_reset; env_ids are the agent rows returned (all of them here)."""
         return (self.observations, self.rewards, self.terminals, self.truncations, self._infos,
-                self.env_ids, self.masks)
+                self.env_ids, self.masks)  # public names: CudaEnv shares this method
 
     @property
     def params(self):
@@ -365,30 +362,14 @@ class Env:
         the env then continues bit-identically to the one snapshotted. Written in place, so
         buffers handed out (or shared with a backend) stay the env's."""
         with self._turn("restore"):
-            self._restore(snapshot)
-
-    def _restore(self, snapshot):
-        name = self.game.name
-        if not isinstance(snapshot, dict) or snapshot.get("game") != name:
-            got = snapshot.get("game") if isinstance(snapshot, dict) else type(snapshot).__name__
-            raise ValueError(f"{name}: restore takes a snapshot() of a {name} env, got one of {got!r}")
-        for k in SNAPSHOT:
-            mine, theirs = getattr(self, k), snapshot.get(k)
-            if not isinstance(theirs, np.ndarray) or theirs.shape != mine.shape or theirs.dtype != mine.dtype:
-                what = f"{theirs.dtype}{theirs.shape}" if isinstance(theirs, np.ndarray) else type(theirs).__name__
-                raise ValueError(f"{name}: snapshot[{k!r}] is {what}, this env's is {mine.dtype}{mine.shape} "
-                                 f"(a snapshot of an env of another size or version of the game?)")
-        try:  # the params by the rule of make: a snapshot is data, which anyone may have edited
-            self.game.make_params(**_values(self.game, snapshot["params"]))
-        except ValueError as e:
-            raise ValueError(f"{e} (in the snapshot's params)") from None
-        for k in SNAPSHOT:
-            (self._params if k == "params" else getattr(self, k))[...] = snapshot[k]
-        self._kernel_actions[...] = snapshot["actions"]  # what a reset's game code could read
-        self._ready = bool(snapshot["ready"])
-        self.reports.steps = int(snapshot["report_steps"])
-        self.reports.restore(snapshot["report_pending"])
-        self._infos = copy.deepcopy(snapshot["infos"])
+            check_snapshot(self, snapshot)  # all of it, before anything is written
+            for k in SNAPSHOT:
+                (self._params if k == "params" else getattr(self, k))[...] = snapshot[k]
+            self._kernel_actions[...] = snapshot["actions"]  # what a reset's game code could read
+            self._ready = bool(snapshot["ready"])
+            self.reports.steps = int(snapshot["report_steps"])
+            self.reports.restore(snapshot["report_pending"])
+            self._infos = copy.deepcopy(snapshot["infos"])
 
     def __reduce__(self):
         # The game (by reference), how the env was made, and its snapshot; never the kernels,
@@ -400,6 +381,9 @@ class Env:
 
     def __repr__(self):
         return f"Env({self.game.name!r}, num_envs={self.num_envs})"
+
+    # The buffers and the state: read and written into, never rebound
+    observations, actions, rewards, terminals, truncations, masks, state = (held(k) for k in BUFFERS + ("state",))
 
     def _seed_games(self, which, seed):
         """Set the random stream of the games where `which` is true from `seed` (None: keep)."""
@@ -415,7 +399,7 @@ class Env:
         """Check `actions` into the kernels' private copy, then mirror them into env.actions.
         Each value is read once, as it is checked: a thread that writes the caller's array
         meanwhile cannot slip an unchecked value (an index, to game code) into a kernel."""
-        a, mine, public = actions, self._kernel_actions, self.actions
+        a, mine, public = actions, self._kernel_actions, self._actions
         # The common case, a well-formed integer array for a Discrete space, checked and
         # copied in one compiled call; anything else (and any error) takes the general path.
         if (self._discrete is not None and type(a) is np.ndarray and a.shape == mine.shape
@@ -426,41 +410,6 @@ class Env:
         a = None if actions is None else np.array(actions)
         write_actions(self.game.name, self.single_action_space, self._lo, self._hi, a, mine)
         np.copyto(public, mine)
-
-
-class _Turn:
-    """Gymnasium's contract, enforced: one env, one thread at a time. The parallel kernels
-    release the GIL, so a second thread inside the same env would step games half-stepped by
-    the first, or copy them torn. Each public call that reads or writes the games holds a
-    non-blocking lock: a call made while another is inside raises a RuntimeError saying so,
-    instead of waiting (a lock that waited would hide the mistake, and costs the same)."""
-
-    def __init__(self, name):
-        self.name = name
-        self.lock = threading.Lock()
-        self.inside = None  # (call, thread id) of the call inside
-
-    def enter(self, call):
-        if not self.lock.acquire(False):
-            what, ident = self.inside or ("a call", None)
-            where = ("the same thread (from a callback or signal handler inside it)"
-                     if ident == threading.get_ident() else "another thread")
-            raise RuntimeError(f"{self.name}: {call}() called while {what}() is running in {where}; an env takes "
-                               f"one call at a time (gymnasium's contract: one env, one thread at a time). Give each "
-                               f"thread its own env, or hold a lock of your own around every call to this one.")
-        self.inside = (call, threading.get_ident())
-
-    def leave(self):
-        self.inside = None
-        self.lock.release()
-
-    @contextlib.contextmanager
-    def __call__(self, call):
-        self.enter(call)
-        try:
-            yield
-        finally:
-            self.leave()
 
 
 def ended_games(env):

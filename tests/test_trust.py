@@ -1,12 +1,14 @@
 """State that must not change behind the engine's back (issue 22, items 4 and 6-9): one env
 stepped from two threads, writes into the actions during a step, params written or restored
 unchecked, rebinding of the buffers, half-restored snapshots, bad report intervals."""
+import re
 import threading
 
 import numpy as np
 import pytest
 
 import numbapuffer as npf
+from numbapuffer.engine.records import value_bytes
 
 import walk
 
@@ -203,3 +205,86 @@ def test_restore_checks_the_snapshots_params_by_the_rule_of_make():
     np.testing.assert_array_equal(env.state, state)
     assert env.param_values() == params
     env.step(np.ones(N, np.int32))
+
+
+# --- item 7: the buffers and the state are written into, never rebound ---------------------
+
+@pytest.mark.parametrize("name", ["observations", "actions", "rewards", "terminals", "truncations", "masks", "state"])
+def test_rebinding_a_buffer_or_the_state_raises_naming_buf(name):
+    env, ref = walk_env(), walk_env()
+    mine = getattr(env, name)
+    with pytest.raises(AttributeError, match=rf"walk: env.{name} cannot be replaced: the kernels keep the array "
+                                             rf"the env was made with. Write into it instead .* make\(..., buf=...\)"):
+        setattr(env, name, mine.copy())
+    with pytest.raises(AttributeError, match=rf"env.{name} cannot be replaced"):
+        delattr(env, name)
+    assert getattr(env, name) is mine
+    mine[...] = getattr(ref, name)  # writing into them stays the interface
+    for e in (env, ref):
+        e.step(np.ones(N, np.int32))
+    np.testing.assert_array_equal(env.state, ref.state)
+    np.testing.assert_array_equal(env.observations, ref.observations)
+
+
+# --- item 8: a snapshot is checked whole before anything is written -------------------------
+
+def everything(env):
+    snap = env.snapshot()
+    return {k: (value_bytes(v) if isinstance(v, np.ndarray) else v) for k, v in snap.items()}
+
+
+def broken_snapshots(snap):
+    """(what, snapshot) pairs, each a snapshot() damaged in one way."""
+    for k in snap:
+        if k != "game":
+            yield f"without {k}", {j: v for j, v in snap.items() if j != k}
+    for k in ("state", "observations", "actions", "logs"):
+        x = snap[k]
+        yield f"{k} of another dtype", {**snap, k: x[[x.dtype.names[0]]] if x.dtype.names else x.astype(np.float64)}
+        yield f"{k} of another shape", {**snap, k: snap[k][:-1]}
+    for k, v in (("ready", "yes"), ("report_steps", -1), ("report_steps", 2.5), ("report_pending", ({},)),
+                 ("report_pending", ({"n": "3"}, {})), ("infos", None), ("infos", [1])):
+        yield f"{k}={v!r}", {**snap, k: v}
+
+
+def test_restore_checks_the_whole_snapshot_before_writing_anything():
+    env, other = walk_env(), walk_env()
+    for _ in range(60):  # some episodes finished and reported, others running
+        for e in (env, other):
+            e.step(np.random.default_rng(_).integers(0, 3, N))
+    good = other.snapshot()
+    other.step(np.ones(N, np.int32))
+    before = everything(env)
+    broken = list(broken_snapshots(good))
+    assert len(broken) > 20
+    for what, snap in broken:
+        with pytest.raises(ValueError, match="walk: "):
+            env.restore(snap)
+        assert everything(env) == before, f"restore of a snapshot {what} changed the env"
+    env.restore(good)  # and a whole one goes back in
+    for e in (env, other):
+        if e is other:
+            e.restore(good)
+        e.step(np.ones(N, np.int32))
+    assert everything(env) == everything(other)
+
+
+# --- item 9: report_interval checked at make ------------------------------------------------
+
+@pytest.mark.parametrize("bad", [-1, 0.5, "abc", True, None, 2.0, np.float64(3)], ids=repr)
+def test_a_bad_report_interval_is_refused_at_make(bad):
+    match = rf"report_interval must be an integer >= 0 \(steps between reports .*\), got {re.escape(repr(bad))}"
+    with pytest.raises(ValueError, match="walk: " + match):
+        npf.make(walk.game, num_envs=N, report_interval=bad)
+    with pytest.raises(ValueError, match=match):
+        npf.vector.make(walk.game, N, "serial", num_workers=2, report_interval=bad)
+    with pytest.raises(ValueError, match=match):
+        npf.NumbaVecEnv(walk.game, num_envs=N, report_interval=bad)
+
+
+@pytest.mark.parametrize("good", [0, 1, np.int32(5), 32])
+def test_report_intervals_that_are_counts_are_taken(good):
+    env = npf.make(walk.game, num_envs=N, seed=0, report_interval=good)
+    env.reset(seed=0)
+    reported = [t for t in range(1, 61) if env.step(np.full(N, 2, np.int32))[4]]
+    assert all(t % good == 0 for t in reported) and bool(reported) == (good > 0)

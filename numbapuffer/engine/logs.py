@@ -10,6 +10,8 @@ import copy
 
 import numpy as np
 
+from numbapuffer.engine.checks import is_int
+
 __all__ = ["log_dtype", "means", "read", "read_per_agent", "merge", "Reports", "AgentReports"]
 
 
@@ -63,10 +65,15 @@ class Reports:
     """The two readers of an env's finished episodes, which take nothing from each other:
     reports (a step's infos, every `interval` steps; never when 0) carry the episodes
     finished since the last report, log() those finished since its last call. Each is
-    given `fresh`: the log of the episodes finished since either last read."""
+    given `fresh`: the log of the episodes finished since either last read. `interval` is
+    checked here, for every env and backend: "abc" used to pass make and fail every step
+    after the games had moved."""
 
-    def __init__(self, interval):
-        self.interval = interval
+    def __init__(self, interval, prefix=""):
+        if not is_int(interval) or interval < 0:
+            raise ValueError(f"{prefix}report_interval must be an integer >= 0 (steps between reports in a step's "
+                             f"infos; 0: never), got {interval!r}")
+        self.interval = int(interval)
         self.steps = 0
         self.unreported, self.unlogged = {}, {}  # what the other reader took since this one's last read
 
