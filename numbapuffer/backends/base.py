@@ -8,6 +8,9 @@
 A backend allocates (or maps) the buffers of all its games, and subclasses write
 async_reset, send, recv, _log (the log of every game, read and cleared) and close.
 """
+import os
+import weakref
+
 import numpy as np
 from gymnasium.vector.utils import batch_space
 
@@ -15,7 +18,7 @@ from numbapuffer.engine import logs
 from numbapuffer.engine.buffers import buffer_specs, check_memory
 from numbapuffer.engine.checks import action_bounds, check_count, is_int, parse_seed, write_actions
 
-__all__ = ["Backend", "Workers", "check_split", "split_seed", "batch_groups"]
+__all__ = ["Backend", "Workers", "check_split", "split_seed", "batch_groups", "owned_finalizer"]
 
 
 class Backend:
@@ -110,11 +113,19 @@ class Workers(Backend):
         A = self.agents_per_game
         return slice(group[0] * self._per * A, (group[-1] + 1) * self._per * A)
 
+    def _own(self, shutdown, *args):
+        """Make `shutdown(*args)` this backend's finalizer, run in this process only."""
+        self._owner = os.getpid()
+        self._finalizer = owned_finalizer(self, shutdown, *args)
+
     def _check_open(self):
         if self._error is not None:
             raise RuntimeError(self._error)
         if self.closed:
             raise RuntimeError(f"{self.name}: this vector env is closed")
+        if os.getpid() != self._owner:  # a child forked from the owner: the workers answer the owner only
+            raise RuntimeError(f"{self.name}: this vector env's workers belong to process {self._owner}; a process "
+                               f"forked from it (this one, {os.getpid()}) cannot use them: make a new vector env here")
 
     def _to_send(self):
         """The group whose actions send takes: the one the last recv returned."""
@@ -161,3 +172,15 @@ def split_seed(seed, num_envs, parts):
         return [seed] * parts
     per = num_envs // parts
     return [seed[w * per:(w + 1) * per] for w in range(parts)]
+
+
+def owned_finalizer(obj, fn, *args):
+    """weakref.finalize(obj, fn, *args) (on close, garbage collection or exit) that acts only
+    in the process that made it. A child forked from that process (os.fork) holds a copy of
+    `obj`: its exit must not stop the parent's workers or free the parent's memory."""
+    return weakref.finalize(obj, _in_owner, os.getpid(), fn, *args)
+
+
+def _in_owner(pid, fn, *args):
+    if os.getpid() == pid:
+        fn(*args)

@@ -47,6 +47,22 @@ __all__ = ["Multiprocessing"]
 _STEP, _OK, _MESSAGE = b"s", b"k", b"m"
 
 
+_workers = weakref.WeakSet()  # every worker process this process started
+
+
+def _forget_workers():
+    """In a child forked from this process (os.fork), the workers are the parent's: take them
+    out of multiprocessing's list of this process's children, from which its exit hook
+    terminated every daemonic one (SIGTERM to the parent's workers) and joined the rest."""
+    children = getattr(mp.process, "_children", set())
+    for proc in list(_workers):
+        children.discard(proc)
+    _workers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_workers)
+
+
 def _put(conn, message):
     os.write(conn.fileno(), _MESSAGE)
     conn.send_bytes(pickle.dumps(message))
@@ -102,7 +118,7 @@ class Multiprocessing(Workers):
         layout, size = _layout(specs)
         self._shm = shared_memory.SharedMemory(f"npf_{os.getpid()}_{secrets.token_hex(6)}", create=True, size=size)
         self._shm.close()  # mapped again below so that arrays handed out never pin the SharedMemory object
-        self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns, self._shm)
+        self._own(_shutdown, self._procs, self._conns, self._shm)
         for name, array in _map(self._shm.name, layout, size).items():
             setattr(self, name, array)
         # A script's game by module and name (the spawned worker re-runs the script, and
@@ -123,6 +139,7 @@ class Multiprocessing(Workers):
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_worker, name=f"numbapuffer-worker-{w}", daemon=True, args=(child, *args))
         proc.start()
+        _workers.add(proc)
         child.close()  # the worker holds the only child end: its death closes the socket
         self._procs.append(proc)
         self._conns.append(parent)

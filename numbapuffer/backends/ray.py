@@ -13,7 +13,6 @@ worth it for envs that are expensive per step, or many games per actor; see the 
 import math
 import os
 import time
-import weakref
 
 import numba
 import ray
@@ -72,7 +71,7 @@ class Ray(Workers):
         seeds = split_seed(seed, num_envs, num_workers)  # each actor its share of a seed list
         self._actors = [actor.remote(game, w * per, per, seeds[w], params, self.threads_per_worker)
                         for w in range(num_workers)]
-        self._finalizer = weakref.finalize(self, kill_actors, list(self._actors))
+        self._own(kill_actors, list(self._actors))
         self.timeout = max(float(timeout), 120.0)  # starting an actor imports numba and loads kernels
         self.workers = [None] * num_workers  # each actor's node id, node address, pid and threads
         self.workers = self._get(list(range(num_workers)), [a.where.remote() for a in self._actors])

@@ -43,7 +43,7 @@ def _choose(wanted):
     else:
         try:
             path = tempfile.mkdtemp(prefix="numbapuffer-")  # mode 0700, a new name: nothing planted
-            atexit.register(shutil.rmtree, path, True)
+            atexit.register(_remove, path, os.getpid())
         except OSError as e:
             path = None
             refused.append(f"a new temporary dir ({e.strerror or e})")
@@ -51,6 +51,13 @@ def _choose(wanted):
         warnings.warn(f"numbapuffer: kernel cache dir refused: {'; '.join(refused)}; using "
                       f"{path or 'none: kernels are compiled in memory, uncached'}", stacklevel=4)
     return path
+
+
+def _remove(path, pid):
+    """Remove this process's own temporary cache dir at exit; not from a child forked from
+    it (os.fork), whose exit would pull the parent's cache from under it."""
+    if os.getpid() == pid:
+        shutil.rmtree(path, True)
 
 
 def private_dir(path):

@@ -12,7 +12,6 @@ envs start at global game offsets), and each actor's sampling is seeded by (seed
 """
 import dataclasses
 import time
-import weakref
 
 import numpy as np
 import ray
@@ -20,7 +19,7 @@ import torch
 
 from numbapuffer import envs
 from numbapuffer.engine import logs
-from numbapuffer.backends.base import check_split
+from numbapuffer.backends.base import check_split, owned_finalizer
 from numbapuffer.backends.ray import connect, kill_actors
 from numbapuffer.core import Env
 from numbapuffer.train.rollouts import Rollouts
@@ -43,7 +42,7 @@ class RayRollouts:
         per = cfg.num_envs // num_workers
         actor = ray.remote(_Actor).options(num_cpus=1, scheduling_strategy="SPREAD", max_restarts=0)
         self._actors = [actor.remote(dataclasses.asdict(cfg), w, w * per, per) for w in range(num_workers)]
-        self._finalizer = weakref.finalize(self, kill_actors, list(self._actors))
+        self._finalizer = owned_finalizer(self, kill_actors, list(self._actors))
         self.n = cfg.num_envs * game.agents
         self.observation_space, self.action_space = game.observation_space, game.action_space
         self.timeout = timeout
