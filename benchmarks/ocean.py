@@ -69,113 +69,25 @@ PAIRS = {
                       **importlib.import_module("numbapuffer.envs.snake").PUFFERLIB_SIZES)),
     "squared": Pair("pufferlib.ocean.squared.squared:Squared", params={"preset": "pufferlib"}, parity_games=512,
                     parity_steps=1000),
+    # a small field, so goals are eaten often enough for a sharp test (the default field's
+    # 1080x720: one goal per ~2400 agent-steps, compared in tests/test_target.py's log test)
+    "target": Pair("benchmarks.ocean_c:target_with_ends", dict(width=200, height=200), dict(width=200, height=200),
+                   parity_games=1024, parity_steps=2000),
     "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),
     # Both on our 50 levels (the C still makes its own first, ~25 s); ~35 steps an episode.
     "tower_climb": Pair("benchmarks.ocean_c:c_tower_climb", parity_games=512, parity_steps=400),
-    # c_dones: the C signals no end at its time limit and spends a step on each reset
-    "tripletriad": Pair("pufferlib.ocean.tripletriad.tripletriad:TripleTriad", params=dict(c_dones=True),
-                        parity_games=4096, parity_steps=3000),
-    "go": Pair("benchmarks.ocean:go_with_ends", parity_games=256, parity_steps=2000),
-    # a small field, so goals are eaten often enough for a sharp test (the default field's
-    # 1080x720: one goal per ~2400 agent-steps, compared in tests/test_target.py's log test)
-    "target": Pair("benchmarks.ocean:target_with_ends", dict(width=200, height=200), dict(width=200, height=200),
-                   parity_games=1024, parity_steps=2000),
-    "tetris": Pair("pufferlib.ocean.tetris.tetris:Tetris", parity_games=256, parity_steps=4000),
     # random play never clears the grid: every episode runs its 300 steps; the reward carries the test
     "trash_pickup": Pair("pufferlib.ocean.trash_pickup.trash_pickup:TrashPickupEnv", parity_games=512,
                          parity_steps=3000),
+    # c_dones: the C signals no end at its time limit and spends a step on each reset
+    "tripletriad": Pair("pufferlib.ocean.tripletriad.tripletriad:TripleTriad", params=dict(c_dones=True),
+                        parity_games=4096, parity_steps=3000),
 }
 
 
 def c_folders():
     """The folders under pufferlib/ocean of the C envs in PAIRS (what the build script compiles)."""
-    return sorted(PAIRS)  # PufferLib's names: our ids are its folders
-
-
-def target_with_ends(num_envs, **kwargs):
-    """PufferLib 3.0.0's Target with its log's episode ends in `truncations`: its C never ends
-    an episode in the buffers but logs one each time an agent eats a goal (reward 1), where
-    ours truncates that agent's episode (numbapuffer/envs/target.py)."""
-    from pufferlib.ocean.target.target import Target
-def CRware(**kwargs):
-    """PufferLib's Rware with its logged episodes (a robot's round trip, ended by putting a shelf
-    back: the only reward of exactly 1) shown as truncations, since its C never ends an episode;
-    and each game given its own start. Its C reseeds rand() from the clock at every reset, so all
-    games made in one second start alike (the same requested shelves, robots, headings), and its
-    figures then swing by +-40% from run to run. After reset, each game's start is drawn again
-    here as its C draws it (the tiny map, `num_requested_shelves` of its 32 shelves requested,
-    robots on distinct free cells facing any way), written into its struct CRware: the map at
-    byte 96, robots' cells at 112, headings at 128, loads at 136 (after six pointers, its Log
-    and four ints)."""
-    import ctypes
-    from pufferlib.ocean.rware.rware import Rware
-    from numbapuffer.envs.rware import FLOOR, LAYOUT_1, REQUESTED, SHELVES_1
-
-    class Flagged(Rware):
-        def __init__(self, num_envs=1, num_agents=4, num_requested_shelves=4, **kw):
-            super().__init__(num_envs=num_envs, num_agents=num_agents, num_requested_shelves=num_requested_shelves,
-                             map_choice=1, **kw)
-            self._games, self._robots, self._requested = num_envs, num_agents, num_requested_shelves
-            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
-            self._structs = [envs[i] for i in range(num_envs)]
-
-        def _field(self, struct, offset, n):
-            address = ctypes.c_void_p.from_address(struct + offset).value
-            return np.ctypeslib.as_array((ctypes.c_int * n).from_address(address))
-
-        def reset(self, seed=0):
-            out = super().reset(seed)
-            rng = np.random.default_rng(seed)
-            floor = np.flatnonzero(LAYOUT_1 == FLOOR)
-            for struct in self._structs:
-                cells = LAYOUT_1.astype(np.int32)
-                cells[rng.choice(SHELVES_1, self._requested, replace=False)] = REQUESTED
-                self._field(struct, 96, len(cells))[:] = cells
-                self._field(struct, 112, self._robots)[:] = rng.choice(floor, self._robots, replace=False)
-                self._field(struct, 128, self._robots)[:] = rng.integers(0, 4, self._robots)
-                self._field(struct, 136, self._robots)[:] = 0
-            return out
-
-    class TargetEnds(Target):
-        def step(self, actions):
-            out = super().step(actions)
-            self.truncations[:] = self.rewards > 0
-            return out
-
-    return TargetEnds(num_envs=num_envs, **kwargs)
-
-def CGrid(**kwargs):
-    """PufferLib's Grid with its horizon resets shown as truncations: its C restarts a game at
-    the horizon without flagging it. Each C game's `tick` (an int 40 bytes into its struct
-    Grid, after two pointers and six ints) is 0 right after a step only when it restarted.
-    The structs lie in runs of equal spacing in memory: one strided numpy view per run reads
-    them all in microseconds, so the C's speed is measured as it is."""
-    import ctypes
-    from pufferlib.ocean.grid.grid import Grid
-
-    class Flagged(Grid):
-        def __init__(self, **kw):
-            super().__init__(**kw)
-            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
-            addresses = [envs[i] + 40 for i in range(self.num_agents)]
-            self._runs, i = [], 0
-            while i < len(addresses):
-                j, stride = i + 1, (addresses[i + 1] - addresses[i] if i + 1 < len(addresses) else 4)
-                while (j < len(addresses) and addresses[j] - addresses[j - 1] == stride and stride % 4 == 0
-                       and stride > 0):
-                    j += 1
-                if j == i + 1:
-                    stride = 4
-                raw = (ctypes.c_char * (stride * (j - i - 1) + 4)).from_address(addresses[i])
-                self._runs.append(np.frombuffer(raw, np.int32)[::stride // 4])
-                i = j
-
-        def step(self, actions):
-            out = super().step(actions)
-            np.equal(np.concatenate(self._runs), 0, out=self.truncations)
-            self.truncations &= ~self.terminals.astype(bool)
-            return out
-    return Flagged(**kwargs)
+    return sorted({pair.c_class.split(".")[2] for pair in PAIRS.values()})
 
 
 def our_env(name, num_envs, seed=0):

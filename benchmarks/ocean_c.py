@@ -4,24 +4,6 @@ clears, levels or maps drawn from the clock), so that both sides are measured al
 import numpy as np
 
 
-def go_with_ends(num_envs, **kwargs):
-    """PufferLib 3.0.0's Go with its episode ends in `terminals`: its C clears the terminal flag
-    when it resets the game that just ended (c_reset), so none reaches the buffers. A step
-    ended a game where the observation is a fresh game's, all zero (an empty board, nothing
-    captured): Go's observation is never all zero otherwise (every step that goes on leaves
-    a stone on the board). One `any` over the observations: ~1% of the C's step."""
-    from pufferlib.ocean.go.go import Go
-
-    class GoEnds(Go):
-        def step(self, actions):
-            self.terminals[:] = False  # the C reads the flag: set, it would end the game again
-            out = super().step(actions)
-            self.terminals[:] = ~self.observations.any(axis=1)
-            return out
-
-    return GoEnds(num_envs=num_envs, **kwargs)
-
-
 def CBlastar(**kwargs):
     """PufferLib's Blastar with its terminals cleared before each step, as every env's are: its C
     only ever writes 1 there, so one game over would read as an episode end on every later step."""
@@ -32,6 +14,40 @@ def CBlastar(**kwargs):
             self.terminals[:] = False
             return super().step(actions)
     return Cleared(**kwargs)
+
+
+def CGrid(**kwargs):
+    """PufferLib's Grid with its horizon resets shown as truncations: its C restarts a game at
+    the horizon without flagging it. Each C game's `tick` (an int 40 bytes into its struct
+    Grid, after two pointers and six ints) is 0 right after a step only when it restarted.
+    The structs lie in runs of equal spacing in memory: one strided numpy view per run reads
+    them all in microseconds, so the C's speed is measured as it is."""
+    import ctypes
+    from pufferlib.ocean.grid.grid import Grid
+
+    class Flagged(Grid):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
+            addresses = [envs[i] + 40 for i in range(self.num_agents)]
+            self._runs, i = [], 0
+            while i < len(addresses):
+                j, stride = i + 1, (addresses[i + 1] - addresses[i] if i + 1 < len(addresses) else 4)
+                while (j < len(addresses) and addresses[j] - addresses[j - 1] == stride and stride % 4 == 0
+                       and stride > 0):
+                    j += 1
+                if j == i + 1:
+                    stride = 4
+                raw = (ctypes.c_char * (stride * (j - i - 1) + 4)).from_address(addresses[i])
+                self._runs.append(np.frombuffer(raw, np.int32)[::stride // 4])
+                i = j
+
+        def step(self, actions):
+            out = super().step(actions)
+            np.equal(np.concatenate(self._runs), 0, out=self.truncations)
+            self.truncations &= ~self.terminals.astype(bool)
+            return out
+    return Flagged(**kwargs)
 
 
 def CRware(**kwargs):
@@ -57,7 +73,8 @@ def CRware(**kwargs):
             self._structs = [envs[i] for i in range(num_envs)]
 
         def _field(self, struct, offset, n):
-            return np.ctypeslib.as_array((ctypes.c_int * n).from_address(ctypes.c_void_p.from_address(struct + offset).value))
+            address = ctypes.c_void_p.from_address(struct + offset).value
+            return np.ctypeslib.as_array((ctypes.c_int * n).from_address(address))
 
         def reset(self, seed=0):
             out = super().reset(seed)
@@ -75,39 +92,6 @@ def CRware(**kwargs):
         def step(self, actions):
             out = super().step(actions)
             np.equal(self.rewards, 1, out=self.truncations)
-            return out
-    return Flagged(**kwargs)
-
-
-def CGrid(**kwargs):
-    """PufferLib's Grid with its horizon resets shown as truncations: its C restarts a game at
-    the horizon without flagging it. Each C game's `tick` (an int 40 bytes into its struct
-    Grid, after two pointers and six ints) is 0 right after a step only when it restarted.
-    The structs lie in runs of equal spacing in memory: one strided numpy view per run reads
-    them all in microseconds, so the C's speed is measured as it is."""
-    import ctypes
-    from pufferlib.ocean.grid.grid import Grid
-
-    class Flagged(Grid):
-        def __init__(self, **kw):
-            super().__init__(**kw)
-            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
-            addresses = [envs[i] + 40 for i in range(self.num_agents)]
-            self._runs, i = [], 0
-            while i < len(addresses):
-                j, stride = i + 1, (addresses[i + 1] - addresses[i] if i + 1 < len(addresses) else 4)
-                while j < len(addresses) and addresses[j] - addresses[j - 1] == stride and stride % 4 == 0 and stride > 0:
-                    j += 1
-                if j == i + 1:
-                    stride = 4
-                raw = (ctypes.c_char * (stride * (j - i - 1) + 4)).from_address(addresses[i])
-                self._runs.append(np.frombuffer(raw, np.int32)[::stride // 4])
-                i = j
-
-        def step(self, actions):
-            out = super().step(actions)
-            np.equal(np.concatenate(self._runs), 0, out=self.truncations)
-            self.truncations &= ~self.terminals.astype(bool)
             return out
     return Flagged(**kwargs)
 
@@ -185,3 +169,36 @@ def c_tower_climb(num_envs, **kwargs):
             return out
 
     return CTowerClimb(num_envs=num_envs, report_interval=2**62, **kwargs)
+
+
+def go_with_ends(num_envs, **kwargs):
+    """PufferLib 3.0.0's Go with its episode ends in `terminals`: its C clears the terminal flag
+    when it resets the game that just ended (c_reset), so none reaches the buffers. A step
+    ended a game where the observation is a fresh game's, all zero (an empty board, nothing
+    captured): Go's observation is never all zero otherwise (every step that goes on leaves
+    a stone on the board). One `any` over the observations: ~1% of the C's step."""
+    from pufferlib.ocean.go.go import Go
+
+    class GoEnds(Go):
+        def step(self, actions):
+            self.terminals[:] = False  # the C reads the flag: set, it would end the game again
+            out = super().step(actions)
+            self.terminals[:] = ~self.observations.any(axis=1)
+            return out
+
+    return GoEnds(num_envs=num_envs, **kwargs)
+
+
+def target_with_ends(num_envs, **kwargs):
+    """PufferLib 3.0.0's Target with its log's episode ends in `truncations`: its C never ends
+    an episode in the buffers but logs one each time an agent eats a goal (reward 1), where
+    ours truncates that agent's episode (numbapuffer/envs/target.py)."""
+    from pufferlib.ocean.target.target import Target
+
+    class TargetEnds(Target):
+        def step(self, actions):
+            out = super().step(actions)
+            self.truncations[:] = self.rewards > 0
+            return out
+
+    return TargetEnds(num_envs=num_envs, **kwargs)

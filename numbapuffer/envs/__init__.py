@@ -31,8 +31,8 @@ ENVS = {
     "target": None,
     "tetris": "Tetris",
     "tower_climb": "TowerClimb",
-    "tripletriad": "TripleTriad",
     "trash_pickup": None,
+    "tripletriad": "TripleTriad",
 }
 # gymnasium's time limit of the ports of its envs (their `max_steps` param's default, which a
 # test holds equal): the `max_episode_steps` of their gymnasium ids' specs.
