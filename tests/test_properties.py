@@ -63,9 +63,10 @@ def actions(env):
                                      elements=st.floats(-1, 1, width=16)),
                           hnp.arrays(np.int8, shape, elements=st.integers(-1, 1)))  # integers take a Box too
         n = 2
-    else:
-        n = env.single_action_space.n
-        clean = st.builds(lambda a, dt: a.astype(dt),
+    else:  # Discrete: n; MultiDiscrete: nvec, one bound per entry of an agent's action
+        nvec = action_bounds(env.single_action_space)
+        n = int(np.max(nvec))
+        clean = st.builds(lambda a, dt: (a % nvec).astype(dt),
                           hnp.arrays(np.int64, shape, elements=st.integers(0, n - 1)),
                           st.sampled_from([d for d in DTYPES if np.dtype(d).kind in "iu"]))
     anything = hnp.arrays(st.sampled_from(DTYPES), st.one_of(st.just(shape), hnp.array_shapes(min_dims=0, max_dims=2,
@@ -86,8 +87,15 @@ def clean_actions(a, env):
     if arr.shape != env.actions.shape or arr.dtype.kind not in "iu":
         return None
     arr = arr.astype(np.int64)
-    n = env.single_action_space.n
+    n = action_bounds(env.single_action_space)
     return arr if ((arr >= 0) & (arr < n)).all() else None
+
+
+def action_bounds(space):
+    """The exclusive upper bound of each entry of an agent's action: Discrete's n, MultiDiscrete's nvec."""
+    if isinstance(space, spaces.MultiDiscrete):
+        return np.asarray(space.nvec, np.int64)
+    return np.int64(space.n)
 
 
 def seeds(n):

@@ -22,7 +22,11 @@ NAMES = npf.list_envs()
 SIZES = {"acrobot": (500, 500), "mountaincar": (400, 600), "mountaincar_continuous": (400, 600),
          "pendulum": (500, 500), "pong": (640, 500), "pong_pixels": (640, 500), "breakout_pixels": (330, 576),
          "breakout": (330, 576), "cartpole": (320, 600), "connect4": (464, 448),
-         "connect4_selfplay": (464, 448), "snake": (520, 488), "squared": (432, 404)}
+         "connect4_selfplay": (464, 448), "snake": (520, 488), "squared": (432, 404),
+         "blastar": (480, 640), "boids": (360, 540), "checkers": (512, 512), "enduro": (630, 456),
+         "freeway": (360, 608), "go": (488, 448), "grid": (324, 296), "pacman": (660, 560), "rware": (528, 480),
+         "target": (720, 1080), "tetris": (688, 424), "tower_climb": (390, 776), "trash_pickup": (512, 480),
+         "tripletriad": (500, 520)}
 
 
 @pytest.fixture(autouse=True)
@@ -228,7 +232,13 @@ FEEDS = {"acrobot": ("left:3,right:3", 6, 6), "mountaincar": ("left:3,right:3", 
          "mountaincar_continuous": ("left:3,right:3", 6, 6), "pendulum": ("left:3,right:3", 6, 6),
          "pong": ("down:6", 6, 6), "pong_pixels": ("down:6", 6, 6), "breakout_pixels": ("left:6", 6, 6), "breakout": ("left:6", 6, 6), "cartpole": ("left:3,right:3", 6, 6),
          "connect4": ("4:1,none:1,3:1", 4, 2), "connect4_selfplay": ("4:1,none:1,4:1,none:1", 4, 2),
-         "snake": ("left:3,up:3", 6, 6), "squared": ("right:3,down:3", 6, 6)}
+         "snake": ("left:3,up:3", 6, 6), "squared": ("right:3,down:3", 6, 6),
+         "blastar": ("left:3,space:3", 6, 6), "boids": ("up:3,left:3", 6, 6),
+         "checkers": ("space:1,none:1,space:1", 3, 2), "enduro": ("up:3,left:3", 6, 6), "freeway": ("up:6", 6, 6),
+         "go": ("p:1,none:1,p:1", 3, 2), "grid": ("up:3,left:3", 6, 6), "pacman": ("left:3,up:3", 6, 6),
+         "rware": ("up:3,left:3", 6, 6), "target": ("left:3,up:3", 6, 6), "tetris": ("left:3,up:3", 6, 6),
+         "tower_climb": ("right:1,none:1,up:1", 3, 2), "trash_pickup": ("up:1,none:1,right:1", 3, 2),
+         "tripletriad": ("1:1,none:1,s:1", 3, 2)}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -237,7 +247,7 @@ def test_every_env_plays_a_few_frames(name):
     view = npf.envs.get(name).view
     space = npf.envs.get(name).action_space
     box = isinstance(space, spaces.Box)
-    assert all(space.contains(np.full(space.shape, a, np.float32) if box else np.int64(a)) for a in view.keys.values())
+    assert all(space.contains(np.full(space.shape, a, np.float32) if box else np.asarray(a, np.int64)) for a in view.keys.values())
     out = play(name, max_frames=frames, keys=feed, fps=0, seed=0)
     assert out["frames"] == frames and out["steps"] >= steps
     assert window() is None
