@@ -13,6 +13,7 @@ from gymnasium import spaces
 import numbapuffer as npf
 from numbapuffer.tools.bench import action_sets
 from numbapuffer.core import ended_games
+from numbapuffer.engine import buffers
 
 import slide
 
@@ -234,7 +235,7 @@ def faulty(name, spec, fault, others):
 def test_any_buffers_are_rejected_or_used(env_id, data):
     game = npf.envs.get(env_id)
     num_envs = data.draw(st.integers(1, 3), "num_envs")
-    specs = npf.buffers.buffer_specs(game.observation_space, game.action_space, num_envs * game.agents)
+    specs = buffers.buffer_specs(game.observation_space, game.action_space, num_envs * game.agents)
     buf, faults = {}, {}
     for name, spec in specs.items():
         faults[name] = data.draw(st.sampled_from(BUFFER_FAULTS) if data.draw(st.booleans()) else st.just("fresh"), name)
