@@ -30,7 +30,7 @@ def world(cubes=(), ground=range(1, 9), pos=cell(3, 3, 2), facing=RIGHT, hanging
             b[cell(x, z, 1)] = 1
     for c in cubes:
         b[c] = 1
-    put(env, blocks=np.packbits(b, bitorder="little"), robot=[pos, facing, hanging, held, 0, 0], goal=goal, t=0, rows_cleared=0, score=0)
+    put(env, blocks=np.packbits(b, bitorder="little"), robot=[pos, facing, hanging, held, 0, 0], goal=goal, t=0, score=0)
     return env
 
 

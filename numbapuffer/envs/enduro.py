@@ -109,7 +109,7 @@ STATE = np.dtype([
     ("car_cooldown", np.float32), ("road_cooldown", np.float32), ("drift", np.int32),
     ("curve_stage", np.int32), ("stage_steps", np.int32), ("curve_direction", np.int32),
     ("curve", np.float32), ("target_curve", np.float32), ("vp_x", np.float32), ("base_vp_x", np.float32),
-    ("t_p", np.float32), ("wiggle_y", np.float32), ("road_scroll", np.float32),
+    ("t_p", np.float32), ("wiggle_y", np.float32),
     ("spawn_timer", np.float32), ("last_spawned_lane", np.int32),
     ("last_road_left", np.float32), ("last_road_right", np.float32),
     ("passed_active", np.int32), ("pass_bonus", np.float32), ("crash_penalty", np.float32),
@@ -233,7 +233,6 @@ def reset(s, p, buf, a):
     s.base_vp_x = f32(86)
     s.t_p = f32(86)  # sic: the C's start value, which pulls the vanishing point left for a step
     s.wiggle_y = VP_Y
-    s.road_scroll = f32(1)
     s.spawn_timer = f32(0)
     s.last_spawned_lane = -1
     s.passed_active = 1
@@ -283,7 +282,6 @@ def step(s, p, buf, a):
         s.time_index += 1
     s.day_phase = s.time_index
     update_curve(s)
-    s.road_scroll += s.speed
     for i in range(s.num_enemies):
         s.car_y[i] += s.speed * scale(s.car_y[i]) * f32(0.75)
 

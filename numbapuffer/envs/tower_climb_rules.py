@@ -208,7 +208,7 @@ def apply(b, r, q, goal, action):
         if cube(b, path):  # an inner corner: turn
             r[FACING] = LEFT_TURNS[facing] if action == LEFT else RIGHT_TURNS[facing]
             return SUCCESS
-        if inside and not cube(b, path) and not cube(b, ledge):  # an outer corner: round it
+        if inside and not cube(b, ledge):  # an outer corner: round it
             k = 0 if action == LEFT else 1
             target = x + WRAP_X[facing, k] + (z + WRAP_Z[facing, k]) * W + (pos // FLOOR) * FLOOR
             if cube(b, target + FLOOR):
