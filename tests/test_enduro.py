@@ -154,7 +154,7 @@ def test_logged_stats_match_the_c(tmp_path, monkeypatch):
     pytest.importorskip("pufferlib.ocean", reason="PufferLib's C envs")
     monkeypatch.chdir(tmp_path)
     from benchmarks.ocean import c_env, our_env, random_actions
-    fields = ["score", "passed_cars", "passed_by_enemy", "collisions_player_vs_road"]
+    fields = ["score", "passed_cars", "passed_by_enemy", "collisions_player_vs_car", "collisions_player_vs_road"]
     games, steps = 256, 4 * 13920 + 80
     rates = []
     for make in (our_env, c_env):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import numbapuffer as npf
-from numbapuffer.envs import tower_climb as T
+from numbapuffer.envs import tower_climb_levels as L
 
 from handset import one_game, put, step
 
@@ -30,7 +30,7 @@ def world(cubes=(), ground=range(1, 9), pos=cell(3, 3, 2), facing=RIGHT, hanging
             b[cell(x, z, 1)] = 1
     for c in cubes:
         b[c] = 1
-    put(env, blocks=np.packbits(b, bitorder="little"), robot=[pos, facing, hanging, held, 0, 0], goal=goal, t=0, rows_cleared=0, score=0)
+    put(env, blocks=np.packbits(b, bitorder="little"), robot=[pos, facing, hanging, held, 0, 0], goal=goal, t=0, score=0)
     return env
 
 
@@ -148,21 +148,21 @@ def test_resets_draw_levels_of_the_bank():
     assert set(s["level"]) == {0, 1, 2}
     for k in range(3):
         games = s["level"] == k
-        assert (s["robot"][games, 0] == T.LEVEL_SPAWN[k]).all() and (s["goal"][games] == T.LEVEL_GOAL[k]).all()
-        np.testing.assert_array_equal(s["blocks"][games], np.broadcast_to(T.LEVEL_BITS[k], (games.sum(), 125)))
+        assert (s["robot"][games, 0] == L.LEVEL_SPAWN[k]).all() and (s["goal"][games] == L.LEVEL_GOAL[k]).all()
+        np.testing.assert_array_equal(s["blocks"][games], np.broadcast_to(L.LEVEL_BITS[k], (games.sum(), 125)))
 
 
 def test_bank_levels_are_the_generators():
-    assert T.LEVEL_BLOCKS.shape == (50, 1000)
-    assert ((T.LEVEL_SPAWN // 100) == 2).all() and (T.LEVEL_BLOCKS[np.arange(50), T.LEVEL_SPAWN - 100] == 1).all()
-    assert ((T.LEVEL_GOAL // 100 >= 5) & (T.LEVEL_GOAL // 100 <= 8)).all()
+    assert L.LEVEL_BLOCKS.shape == (50, 1000)
+    assert ((L.LEVEL_SPAWN // 100) == 2).all() and (L.LEVEL_BLOCKS[np.arange(50), L.LEVEL_SPAWN - 100] == 1).all()
+    assert ((L.LEVEL_GOAL // 100 >= 5) & (L.LEVEL_GOAL // 100 <= 8)).all()
 
 
 @pytest.mark.slow  # compiling the solver takes ~20-50 s
 def test_bank_levels_take_10_to_15_moves():
     for k in range(3):
-        assert T.solve(T.LEVEL_BLOCKS[k], T.LEVEL_SPAWN[k], T.LEVEL_GOAL[k], 10, 15, 10_000_000) == 1
-        assert T.solve(T.LEVEL_BLOCKS[k], T.LEVEL_SPAWN[k], T.LEVEL_GOAL[k], 0, 9, 10_000_000) == 0
+        assert L.solve(L.LEVEL_BLOCKS[k], L.LEVEL_SPAWN[k], L.LEVEL_GOAL[k], 10, 15, 10_000_000) == 1
+        assert L.solve(L.LEVEL_BLOCKS[k], L.LEVEL_SPAWN[k], L.LEVEL_GOAL[k], 0, 9, 10_000_000) == 0
 
 
 def test_params_checks():
@@ -174,10 +174,10 @@ def test_params_checks():
 
 @pytest.mark.slow
 def test_make_bank_makes_the_stored_bank():
-    blocks, spawns, goals = T.make_bank(seed=0)
-    np.testing.assert_array_equal(blocks, T.LEVEL_BLOCKS)
-    np.testing.assert_array_equal(spawns, T.LEVEL_SPAWN)
-    np.testing.assert_array_equal(goals, T.LEVEL_GOAL)
+    blocks, spawns, goals = L.make_bank(seed=0)
+    np.testing.assert_array_equal(blocks, L.LEVEL_BLOCKS)
+    np.testing.assert_array_equal(spawns, L.LEVEL_SPAWN)
+    np.testing.assert_array_equal(goals, L.LEVEL_GOAL)
 
 
 @pytest.mark.slow

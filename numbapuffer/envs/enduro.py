@@ -65,39 +65,25 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from numbapuffer.core import Game, rand_float, rand_int
+from numbapuffer.core import Game
+from numbapuffer.envs.enduro_road import (BOTTOM, CAR_H, CAR_W, DEPTH, DT, FPS, MAX_SPEED, MIN_SPEED, NUM_LANES,
+                                          PLAYER_X0, SPEED_RANGE, VP_X_LEFT, VP_X_RIGHT, VP_Y, f32, lane_x,
+                                          player_lane, road_edge, scale, update_curve)
+from numbapuffer.envs.enduro_traffic import (CARS_DAY1, CARS_LATER, MAX_ENEMIES, enemies, nearest_ahead, remove_car,
+                                             spawn)
 from numbapuffer.engine.render import COLORS, View, text
 
-f32 = np.float32
 NOOP, FIRE, RIGHT, LEFT, DOWN, DOWNRIGHT, DOWNLEFT, RIGHTFIRE, LEFTFIRE = range(9)
-MAX_ENEMIES, NUM_LANES = 10, 3
 OBS = 8 + 5 * MAX_ENEMIES + 9 + 1
-FPS = 60
-DT = f32(1.0) / f32(FPS)
-BOTTOM = f32(154)            # the bottom of the playable area
-VP_Y = f32(52)               # the vanishing point's y
-DEPTH = BOTTOM - VP_Y
-LOGICAL_VP_Y = f32(64)       # a car moving away disappears here
-CAR_W, CAR_H = f32(16), f32(11)
 PLAYER_MAX_Y = BOTTOM - CAR_H
 PLAYER_MIN_Y = PLAYER_MAX_Y - f32(9)
-PLAYER_X0 = f32(69)
 PLAYER_MIN_X, PLAYER_MAX_X = f32(57.5), f32(83.5)
-VP_X_LEFT, VP_X_RIGHT = f32(102), f32(54)
-ROAD_LEFT_OFFSET, ROAD_RIGHT_OFFSET = f32(46), f32(47)
 SCREEN_W = f32(152)
-CRASH_CAR, CRASH_ROAD = 90, 20  # steps without controls after a crash
-CARS_DAY1, CARS_LATER = 200, 300
-MIN_SPEED, MAX_SPEED = f32(-2.5), f32(7.5)
-SPEED_RANGE = MAX_SPEED - MIN_SPEED
+CRASH_ROAD = 20  # steps without controls after touching the road's edge
 BRAKE = f32(0.01)
-CURVE_STEP = f32(0.05)
-CURVE_VP_SHIFT = f32(55)
 CURVE_PUSH = f32(0.025)
-WIGGLE_AMPLITUDE, WIGGLE_LENGTH = f32(10), f32(26)
 DAY_TIMES = np.array([20, 40, 60, 100, 108, 114, 116, 120, 124, 130, 134, 138, 170, 198, 214, 232], np.float32)
 DAY_LENGTH = DAY_TIMES[-1]
-MAX_SPAWN_INTERVALS = np.array([0.5, 0.25, 0.4], np.float32)
 
 
 def gears():
@@ -123,7 +109,7 @@ STATE = np.dtype([
     ("car_cooldown", np.float32), ("road_cooldown", np.float32), ("drift", np.int32),
     ("curve_stage", np.int32), ("stage_steps", np.int32), ("curve_direction", np.int32),
     ("curve", np.float32), ("target_curve", np.float32), ("vp_x", np.float32), ("base_vp_x", np.float32),
-    ("t_p", np.float32), ("wiggle_y", np.float32), ("road_scroll", np.float32),
+    ("t_p", np.float32), ("wiggle_y", np.float32),
     ("spawn_timer", np.float32), ("last_spawned_lane", np.int32),
     ("last_road_left", np.float32), ("last_road_right", np.float32),
     ("passed_active", np.int32), ("pass_bonus", np.float32), ("crash_penalty", np.float32),
@@ -135,194 +121,6 @@ STATE = np.dtype([
     ("car_last_y", np.float32, (MAX_ENEMIES,)), ("car_passed", np.int8, (MAX_ENEMIES,)),
     ("car_color", np.int8, (MAX_ENEMIES,)),
 ])
-
-
-@njit
-def road_edge(s, y, offset, left):
-    """The x of the road's left or right edge at height y: a straight line or a Bezier curve
-    from the bottom to the vanishing point, with the travelling wiggle pressed in."""
-    t = (BOTTOM - y) / DEPTH
-    bottom = s.base_vp_x + (-ROAD_LEFT_OFFSET if left else ROAD_RIGHT_OFFSET) + offset
-    top = s.vp_x + offset
-    if abs(s.curve) < f32(0.01):
-        x = bottom + t * (top - bottom)
-    else:
-        bend = (f32(-30) if s.curve > 0 else f32(30)) * abs(s.curve)
-        control = bottom + (top - bottom) * f32(0.5) + bend
-        u = f32(1) - t
-        x = u * u * bottom + f32(2) * u * t * control + t * t * top
-    if s.wiggle_y <= y <= s.wiggle_y + WIGGLE_LENGTH:
-        tw = (y - s.wiggle_y) / WIGGLE_LENGTH
-        if tw < f32(0.15):
-            w = WIGGLE_AMPLITUDE * (tw / f32(0.15))
-        elif tw < f32(0.87):
-            w = WIGGLE_AMPLITUDE
-        else:
-            w = WIGGLE_AMPLITUDE * ((f32(1) - tw) / f32(0.13))
-        depth = (y - VP_Y) / DEPTH
-        x += (w if left else -w) * min(f32(0.03) + depth * depth, f32(0.3))
-    return x
-
-
-@njit
-def lane_x(s, lane, y):
-    left = road_edge(s, y, f32(0), True)
-    right = road_edge(s, y, f32(0), False)
-    return left + (right - left) / f32(NUM_LANES) * (f32(lane) + f32(0.5))
-
-
-@njit
-def player_lane(s):
-    offset = (s.player_x - PLAYER_X0) * f32(0.5)
-    left = road_edge(s, s.player_y, offset, True)
-    right = road_edge(s, s.player_y, offset, False)
-    lane = int((s.player_x + CAR_W * f32(0.5) - left) / ((right - left) / f32(NUM_LANES)))
-    s.lane = min(max(lane, 0), NUM_LANES - 1)
-    return s.lane
-
-
-@njit
-def furthest_lane(s):
-    lane = player_lane(s)
-    if lane != 1:
-        return 2 - lane
-    centre = (road_edge(s, s.player_y, f32(0), True) + road_edge(s, s.player_y, f32(0), False)) * f32(0.5)
-    return 2 if s.player_x + CAR_W * f32(0.5) < centre else 0
-
-
-@njit
-def scale(y):
-    return max(f32(0.1), f32(0.9) * ((y - VP_Y) / DEPTH))
-
-
-@njit
-def remove_car(s, i):
-    for j in range(i, s.num_enemies - 1):
-        s.car_lane[j] = s.car_lane[j + 1]
-        s.car_x[j] = s.car_x[j + 1]
-        s.car_y[j] = s.car_y[j + 1]
-        s.car_last_x[j] = s.car_last_x[j + 1]
-        s.car_last_y[j] = s.car_last_y[j + 1]
-        s.car_passed[j] = s.car_passed[j + 1]
-        s.car_color[j] = s.car_color[j + 1]
-    s.num_enemies -= 1
-
-
-@njit
-def add_car(s):
-    """The C's add_enemy_car: a car at the horizon (or below the screen when the player is not
-    moving forward), unless it would come too close to another or block the road. True if added."""
-    if s.num_enemies >= MAX_ENEMIES:
-        return False
-    far = furthest_lane(s)
-    lane = rand_int(s, NUM_LANES) if s.speed > 0 else far
-    if rand_int(s, 100) < 60 and s.last_spawned_lane != -1:
-        lane = s.last_spawned_lane
-    s.last_spawned_lane = lane
-    y = VP_Y + f32(10) if s.speed > 0 else BOTTOM + CAR_H
-    color = rand_int(s, 6)
-    length = CAR_H * max(f32(0.1), f32(0.9) * ((y - VP_Y) / DEPTH) + f32(0.1))
-    spacing = (rand_float(s) * f32(6) + f32(0.5)) * length
-    near0 = near1 = near2 = False
-    for i in range(s.num_enemies):
-        dy = abs(s.car_y[i] - y)
-        if s.car_lane[i] == lane and dy < spacing:
-            return False
-        if dy < f32(6) * CAR_H:
-            k = s.car_lane[i]
-            near0 |= k == 0
-            near1 |= k == 1
-            near2 |= k == 2
-    mine = near0 if lane == 0 else (near1 if lane == 1 else near2)
-    if int(near0) + int(near1) + int(near2) >= NUM_LANES - 1 and not mine:
-        return False
-    n = s.num_enemies
-    s.car_lane[n] = lane
-    s.car_x[n] = lane_x(s, lane, VP_Y)
-    s.car_last_x[n] = s.car_x[n]
-    s.car_y[n] = y
-    s.car_last_y[n] = VP_Y
-    s.car_passed[n] = 0
-    s.car_color[n] = color
-    s.num_enemies = n + 1
-    return True
-
-
-@njit
-def spawn(s):
-    """The spawn clock, faster with speed from day 2 on; 1 car, or with probability
-    speed/range 1 or 2, in distinct lanes, a clump stacked 3 car lengths apart."""
-    d = s.day - 1
-    if d < 3:
-        longest = MAX_SPAWN_INTERVALS[d]
-    else:
-        longest = max(MAX_SPAWN_INTERVALS[2] - f32(d - 2) * f32(0.1), f32(0.1))
-    shortest = max(f32(0.5), longest)
-    factor = min(max((s.speed - MIN_SPEED) / SPEED_RANGE, f32(0)), f32(1))
-    interval = shortest - factor * (shortest - longest) * f32(1.5)
-    s.spawn_timer += DT
-    if s.spawn_timer < interval:
-        return
-    s.spawn_timer -= interval
-    if s.num_enemies >= MAX_ENEMIES:
-        return
-    count = 1
-    if rand_float(s) < min((s.speed - MIN_SPEED) / SPEED_RANGE, f32(1)):
-        count = 1 + rand_int(s, 2)
-    first = -1
-    for i in range(count):
-        if s.num_enemies >= MAX_ENEMIES:
-            break
-        if i == 0:
-            lane = rand_int(s, NUM_LANES)
-        else:  # a lane other than the first's
-            lane = rand_int(s, NUM_LANES - 1)
-            lane += lane >= first
-        first = lane
-        if add_car(s):
-            n = s.num_enemies - 1
-            s.car_lane[n] = lane
-            s.car_y[n] -= f32(i) * CAR_H * f32(3)
-
-
-@njit
-def curve_direction(s, stage):
-    """Direction of curve `stage` (0-2) in a fresh chain of three: uniform among -1, 0, 1,
-    never straight from one side to the other."""
-    d = 0
-    for _ in range(stage + 1):
-        if d == 0:
-            d = rand_int(s, 3) - 1
-        elif d < 0:
-            d = rand_int(s, 2) - 1
-        else:
-            d = rand_int(s, 2)
-    return d
-
-
-@njit
-def update_curve(s):
-    # The C counts two steps per call, each against a threshold of 1500 + U{0..3800} drawn
-    # afresh every call (one draw serves both counts).
-    m = s.stage_steps
-    s.stage_steps = m + 2
-    if m + 2 >= 1500:
-        threshold = 1500 + rand_int(s, 3801)
-        if m + 2 >= threshold:
-            s.target_curve = f32(curve_direction(s, s.curve_stage))
-            s.stage_steps = 1 if m + 1 >= threshold else 0
-            s.curve_stage = (s.curve_stage + 1) % 3
-    if s.curve < s.target_curve:
-        s.curve = min(s.curve + CURVE_STEP, s.target_curve)
-    elif s.curve > s.target_curve:
-        s.curve = max(s.curve - CURVE_STEP, s.target_curve)
-    s.curve_direction = 0 if abs(s.curve) < f32(0.1) else (1 if s.curve > 0 else -1)
-    target = VP_X_LEFT - s.t_p * (VP_X_LEFT - VP_X_RIGHT) + f32(s.curve_direction) * CURVE_VP_SHIFT
-    pace = f32(1.5) + abs(s.speed) / MAX_SPEED * SPEED_RANGE
-    if s.vp_x < target:
-        s.vp_x = min(s.vp_x + pace, target)
-    elif s.vp_x > target:
-        s.vp_x = max(s.vp_x - pace, target)
 
 
 @njit
@@ -367,67 +165,6 @@ def drift(s, road_left, road_right):
             else:
                 i += 1
     s.player_x += f32(s.drift) * (f32(0.12) if s.road_cooldown > 0 else f32(0.25))
-
-
-@njit
-def collides(s, i):
-    sc = scale(s.car_y[i])
-    w, h = CAR_W * sc, CAR_H * sc
-    x = lane_x(s, s.car_lane[i], s.car_y[i]) - w / f32(2)
-    return not (s.player_x > x + w or s.player_x + CAR_W < x
-                or s.player_y > s.car_y[i] + h or s.player_y + CAR_H < s.car_y[i])
-
-
-@njit
-def enemies(s, buf, a):
-    """Remove the cars gone from view; overtaking both ways; collisions."""
-    behind = s.player_y + CAR_H
-    i = 0
-    while i < s.num_enemies:
-        y = s.car_y[i]
-        if y > BOTTOM + CAR_H * f32(5) or (s.speed < 0 and y <= LOGICAL_VP_Y):
-            remove_car(s, i)
-            continue
-        if s.speed <= 0 and y >= behind:  # behind a slow player: it keeps to the far lane
-            s.car_lane[i] = furthest_lane(s)
-            i += 1
-            continue
-        free = s.car_cooldown <= 0 and s.road_cooldown <= 0  # a collision earlier in this loop counts
-        if s.speed > 0 and s.car_last_y[i] < behind <= y and free:
-            if s.cars_to_pass > 0:
-                s.cars_to_pass -= 1
-            if not s.car_passed[i]:
-                s.passed_cars += 1
-                buf.rewards[a] += f32(1)
-                s.passed_active = 1
-                s.pass_bonus += f32(0.001)
-            s.car_passed[i] = 1
-        elif s.speed < 0 and s.car_last_y[i] > s.player_y >= y:
-            s.passed_by_enemy += 1
-            if s.cars_to_pass != (CARS_DAY1 if s.day == 1 else CARS_LATER):
-                s.cars_to_pass += 1
-                buf.rewards[a] -= f32(0.1)
-        s.car_last_y[i] = y
-        s.car_last_x[i] = s.car_x[i]
-        if s.car_cooldown <= 0 and collides(s, i):
-            s.car_collisions += 1
-            buf.rewards[a] -= f32(0.5)
-            s.speed = MIN_SPEED + f32(1)
-            s.car_cooldown = CRASH_CAR
-            s.drift = 0
-            s.passed_active = 0
-            s.pass_bonus = f32(0)
-        i += 1
-
-
-@njit
-def nearest_ahead(s, lane):
-    """Distance from the player to the nearest car ahead in `lane`; DEPTH if none."""
-    best = DEPTH
-    for i in range(s.num_enemies):
-        if s.car_lane[i] == lane and s.car_y[i] < s.player_y:
-            best = min(best, s.player_y - s.car_y[i])
-    return best
 
 
 @njit
@@ -496,7 +233,6 @@ def reset(s, p, buf, a):
     s.base_vp_x = f32(86)
     s.t_p = f32(86)  # sic: the C's start value, which pulls the vanishing point left for a step
     s.wiggle_y = VP_Y
-    s.road_scroll = f32(1)
     s.spawn_timer = f32(0)
     s.last_spawned_lane = -1
     s.passed_active = 1
@@ -546,7 +282,6 @@ def step(s, p, buf, a):
         s.time_index += 1
     s.day_phase = s.time_index
     update_curve(s)
-    s.road_scroll += s.speed
     for i in range(s.num_enemies):
         s.car_y[i] += s.speed * scale(s.car_y[i]) * f32(0.75)
 
