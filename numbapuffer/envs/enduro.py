@@ -58,7 +58,8 @@ Deviations from the C, where it does something that is not the game:
 - The reward of the step that ends an episode keeps what the step earned before the day's
   end (the C's reset then zeroes it). The C also logs an "episode" on each day completed,
   and keeps days_failed and days_completed across episodes; ours log once per episode.
-View (456x630 pixels at the default sizes): the road with its curve and edge wiggle, the enemy cars, the player's car (red), the
+View (456x630 pixels at the default sizes): the road with its curve and edge wiggle, the enemy
+  cars, the player's car (red), the
   day, cars to pass and speed. Play: up accelerates, down brakes, left/right steer.
 """
 import numpy as np

@@ -38,7 +38,8 @@ Unlike PufferLib 3.0.0, an opponent move that is refused (ko) leaves no trace: t
 its captures in the observation and pays their reward although the move did not stand.
 
 The board size fixes the state and spaces: `make_game(grid_size)`; `game` has 7.
-View (448x488 pixels at the default sizes): the board with its stones, scores above. Play: click a point; p passes.
+View (448x488 pixels at the default sizes): the board with its stones, scores above. Play:
+  click a point; p passes.
 """
 import numpy as np
 from gymnasium import spaces

@@ -34,7 +34,8 @@ truncation (ours sets truncation). Its positions are floats moved by sin and cos
 heading; they always land on whole cells, which is what ours stores. Keys, doors and lava of
 its other levels never occur in its maze levels and are left out.
 
-View (296x324 pixels at the default sizes): the max_size x max_size grid (32-pixel cells), walls grey, the goal green, the agent
+View (296x324 pixels at the default sizes): the max_size x max_size grid (32-pixel cells),
+  walls grey, the goal green, the agent
   a blue circle pointing the way it faces. Play: up = forward, left/right = turn and step,
   down = turn back and step.
 """

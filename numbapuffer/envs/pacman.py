@@ -31,7 +31,8 @@ Log: episode_return (the rewards: pickups and ghosts), episode_length, score (pi
   env. A ghost with no way on (the maze has no dead end, so never) turns back: the C reads
   an empty list there.
 
-View (560x660 pixels at the default sizes): the maze (20-pixel tiles) under a strip with the score; ghosts red, pink, cyan and
+View (560x660 pixels at the default sizes): the maze (20-pixel tiles) under a strip with the
+  score; ghosts red, pink, cyan and
   orange, blue while frightened, eyes while going home. Play: arrow keys.
 """
 import numpy as np

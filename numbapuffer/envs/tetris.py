@@ -42,7 +42,8 @@ point in rotation 0. Cells of that test that fall past the well's right edge rea
 row (the C indexes the well as one flat array); cells past the well's last row, which the C
 reads from beyond its array, read as empty here.
 
-View (424x688 pixels at the default sizes): the well (32-pixel cells) beside the deck and the held piece, score and tick above.
+View (424x688 pixels at the default sizes): the well (32-pixel cells) beside the deck and the
+  held piece, score and tick above.
 Play: left/right arrows move, up rotates, down soft-drops, space hard-drops, c holds.
 """
 import numpy as np

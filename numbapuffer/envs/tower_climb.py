@@ -32,7 +32,8 @@ Reward: `reward_illegal_move` for an action that does nothing, `reward_climb_row
 Termination: standing on the goal, or dying; truncation after `max_steps` (60) steps.
 Log: episode_return, episode_length, score (the highest floor climbed above the spawn's),
   perf (1 if the goal was reached).
-View (776x390 pixels at the default sizes): the ten floors, each a 10x10 grid seen from above: cubes grey, the goal yellow, the
+View (776x390 pixels at the default sizes): the ten floors, each a 10x10 grid seen from above:
+  cubes grey, the goal yellow, the
   robot red with a mark for its facing. Play: arrows move, space grabs, x drops.
 
 Deviations from the C, where it does something that is not the game:

@@ -27,7 +27,8 @@ Log, per agent: episode_return (its own rewards), episode_length, and the team's
 
 Sizes fix the state and spaces: `make_game(grid_size, num_agents, agent_sight_range)`;
 `game` has PufferLib's defaults (10, 3, 5). num_trash, num_bins and max_steps are params.
-View (480x512 pixels at the default sizes): the grid (48-pixel cells), agents blue (a yellow dot: carrying), trash brown, bins
+View (480x512 pixels at the default sizes): the grid (48-pixel cells), agents blue (a yellow
+  dot: carrying), trash brown, bins
   grey, the trash left above. Play: arrow keys move agent 0; the others move at random.
 """
 from functools import partial

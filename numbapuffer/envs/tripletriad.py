@@ -25,7 +25,8 @@ Termination: the board is full. Truncation: the 30th step (its action is not pla
   pays the -1 of the time limit), as the C's limit of 30 steps.
 Log: episode_return, episode_length, score (the agent's score at the end), perf (1 when the
   agent's score is the higher at the end, else 0).
-View (520x500 pixels at the default sizes): the board between the two hands (the agent's on the left), scores above. Play: keys
+View (520x500 pixels at the default sizes): the board between the two hands (the agent's on the
+  left), scores above. Play: keys
   1-5 or a click on a card select it; q w e / a s d / z x c or a click on a cell place it.
 
 Deviations from PufferLib's C (`c_dones` restores them, for the parity harness only):
