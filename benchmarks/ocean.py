@@ -44,6 +44,9 @@ PAIRS = {
     "snake": Pair("pufferlib.ocean.snake.snake:Snake", params={"preset": "pufferlib"}, games=16, parity_games=16,
                   parity_steps=300, id=importlib.import_module("numbapuffer.envs.snake").make_game(
                       **importlib.import_module("numbapuffer.envs.snake").PUFFERLIB_SIZES)),
+    # the C restarts a finished game in the next step: autoreset="next_step" (an Env argument)
+    "connect4": Pair("pufferlib.ocean.connect4.connect4:Connect4", params={"preset": "pufferlib", "autoreset": "next_step"},
+                     parity_games=256, parity_steps=400),
     "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
 }
 
