@@ -47,7 +47,8 @@ PAIRS = {
     # the C restarts a finished game in the next step: autoreset="next_step" (an Env argument)
     "connect4": Pair("pufferlib.ocean.connect4.connect4:Connect4", params={"preset": "pufferlib", "autoreset": "next_step"},
                      parity_games=256, parity_steps=400),
-    "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
+    "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", params={"preset": "pufferlib"}, parity_games=512,
+                     parity_steps=1000),
 }
 
 
