@@ -82,6 +82,11 @@ PAIRS = {
     # c_dones: the C signals no end at its time limit and spends a step on each reset
     "tripletriad": Pair("pufferlib.ocean.tripletriad.tripletriad:TripleTriad", params=dict(c_dones=True),
                         parity_games=4096, parity_steps=3000),
+    # the C restarts a finished game in the next step: autoreset="next_step" (an Env argument)
+    "connect4": Pair("pufferlib.ocean.connect4.connect4:Connect4", params={"preset": "pufferlib", "autoreset": "next_step"},
+                     parity_games=256, parity_steps=400),
+    "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", params={"preset": "pufferlib"}, parity_games=512,
+                     parity_steps=1000),
 }
 
 

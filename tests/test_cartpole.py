@@ -127,3 +127,20 @@ def test_benchmark_script_runs():
                          capture_output=True, text=True, check=True).stdout
     assert "gymnasium vectorized" in out and "numbapuffer 1 thread" in out
     assert float(out.splitlines()[3].split()[-1]) > 0  # numbapuffer's ratio to gymnasium
+
+
+def test_pufferlib_preset_gives_reward_0_on_the_last_step():
+    env = npf.make("cartpole", num_envs=1, seed=0, report_interval=0, preset="pufferlib")
+    env.reset(seed=0)
+    assert env.param_values()["max_steps"] == 200
+    env.state["theta"][0] = 0.2094  # just inside 12 degrees, falling
+    env.state["theta_dot"][0] = 1.0
+    _, rew, term, trunc, _ = env.step(np.array([0]))
+    assert term[0] and rew[0] == 0
+    _, rew, term, trunc, _ = env.step(np.array([0]))
+    assert rew[0] == 1 and not term[0]
+    env.state["t"][0] = 199
+    _, rew, term, trunc, _ = env.step(np.array([1]))
+    assert trunc[0] and rew[0] == 0
+    with pytest.raises(ValueError, match="reward_last"):
+        npf.make("cartpole", reward_last=float("nan"))

@@ -461,3 +461,92 @@ def test_opponent_depth_is_checked():
 def test_searching_opponent_passes_check_env():
     env = npf.make("connect4", num_envs=8, seed=0, opponent_depth=3)
     assert npf.check_env(env, num_envs=16, steps=200) == []
+
+
+# PufferLib 3.0's opponent: make("connect4", preset="pufferlib") (opponent_depth 3, search_sums)
+def puffer(n=1, seed=0, autoreset="disabled"):
+    env = npf.Env(connect4.game, num_envs=n, seed=seed, report_interval=0, autoreset=autoreset, preset="pufferlib")
+    env.reset(seed=seed)
+    return env
+
+
+def four_sliced(board, piece):
+    """four_anywhere by numpy slices (fast enough for the brute-force worth below)."""
+    b = board == piece
+    return bool((b[:, :-3] & b[:, 1:-2] & b[:, 2:-1] & b[:, 3:]).any() or (b[:-3] & b[1:-2] & b[2:-1] & b[3:]).any()
+                or (b[:-3, :-3] & b[1:-2, 1:-2] & b[2:-1, 2:-1] & b[3:, 3:]).any()
+                or (b[3:, :-3] & b[2:-1, 1:-2] & b[1:-2, 2:-1] & b[:-3, 3:]).any())
+
+
+def reference_worth(board, moved, depth):
+    """PufferLib's worth by brute force on a numpy board, to the side `moved` that has just
+    moved: 10**depth if it has four, else minus the sum over the other side's replies."""
+    if four_sliced(board, moved):
+        return 10 ** depth
+    if four_sliced(board, -moved) or depth == 0 or (board != 0).all():
+        return 0
+    worth = 0
+    for c in range(COLS):
+        if board[0, c] == 0:
+            child = board.copy()
+            child[np.flatnonzero(child[:, c] == 0)[-1], c] = -moved
+            worth -= reference_worth(child, -moved, depth - 1)
+    return worth
+
+
+def bitboard(board, piece):
+    return sum(1 << (7 * c + (ROWS - 1 - r)) for r in range(ROWS) for c in range(COLS) if board[r, c] == piece)
+
+
+def test_summed_worth_sums_the_replies():
+    board = parse("""
+        .......
+        .......
+        .......
+        .......
+        .......
+        .XXX.O.""")  # X to move has two winning replies (columns 0 and 4): worth -2 to O
+    x, o = np.uint64(bitboard(board, 1)), np.uint64(bitboard(board, -1))
+    assert connect4.summed_worth(x, o, 4, 1) == -2 == reference_worth(board, -1, 1)
+    assert connect4.summed_worth(o, x, 4, 0) == 0 and connect4.summed_worth(o, x | np.uint64(1), 5, 2) == 100
+    assert connect4.summed_worth(o, x, 4, 2) == reference_worth(board, 1, 2)
+
+
+@pytest.mark.parametrize("first, reply", [(3, 2), (4, 3)])
+def test_pufferlib_opening_book(first, reply):
+    env = puffer(n=20)
+    play(env, *[first] * 20)
+    assert (env.state["board"][:, 5, reply] == -1).all()
+
+
+def test_pufferlib_opponent_takes_an_immediate_win():
+    env = puffer()
+    setup(env, """
+        .......
+        .......
+        .......
+        ......O
+        ......O
+        XXX...O""")
+    _, rew, term, _ = play(env, 5)
+    assert env.state["board"][0, 2, 6] == -1 and rew[0] == -1 and term[0]
+
+
+def test_pufferlib_preset_with_next_step_autoreset_spends_a_step_on_the_restart():
+    env = puffer(autoreset="next_step")
+    setup(env, """
+        .......
+        .......
+        .......
+        O......
+        O......
+        OXXX...""")
+    obs, rew, term, _ = play(env, 4)  # the agent wins
+    assert rew[0] == 1 and term[0] and (obs[0, :42] != 0).any()
+    obs, rew, term, _ = play(env, 0)  # the restart: action ignored, reward 0, an empty board
+    assert rew[0] == 0 and not term[0] and (obs[0, :42] == 0).all() and env.state["moves"][0] == 0
+
+
+def test_pufferlib_preset_passes_check_env():
+    env = npf.make("connect4", num_envs=8, seed=0, preset="pufferlib")
+    assert npf.check_env(env, num_envs=16, steps=200) == []

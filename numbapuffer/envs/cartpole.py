@@ -6,13 +6,19 @@ right to keep the pole upright.
 Observation: Box(-high, high, (4,), float32) with high = [4.8, inf, 0.4189, inf]:
   cart position, cart velocity, pole angle (rad), pole angular velocity, as gymnasium.
 Action: Discrete(2): 0 push left, 1 push right (a force of 10 N).
-Reward: +1 every step, the terminating step included.
+Reward: +1 every step, the terminating step included; param reward_last sets the reward of
+  the step that ends an episode (terminal or truncated), 1 by default.
 Termination: |x| > 2.4 or |theta| > 12 degrees; truncation after 500 steps, as CartPole-v1's
   time limit (a step may be both).
 Start: x, x_dot, theta, theta_dot each uniform in [-0.05, 0.05), drawn from the game's stream.
 The state is float64 and integrated with explicit Euler in gymnasium's order of operations,
 so a gymnasium env set to the same state steps to the same observations.
 Log: episode_return, episode_length.
+Preset "pufferlib" (make("cartpole", preset="pufferlib")): PufferLib 3.0.0's Cartpole,
+  whose rules are these but for reward 0 on the step that ends an episode (reward_last 0)
+  and its time limit of 200 steps (max_steps 200). Its C integrates in float32 (ours float64, as gymnasium), and it never
+  sets truncations (its time-limited episodes end unseen in the buffers): here they are
+  truncated, as gymnasium's.
 View: 600x320 pixels (width x height), the track between the termination lines +-2.4 m.
   Play: left/right arrows push the cart; with no key held the pushes alternate left and
   right.
@@ -48,6 +54,7 @@ STATE = np.dtype([("x", np.float64), ("x_dot", np.float64), ("theta", np.float64
 
 def check(p):
     check_range("cartpole", p, ("max_steps",), low=1)  # the step count is int64, as the param
+    check_range("cartpole", p, ("reward_last",), low=-1e30, high=1e30)
 
 
 @njit
@@ -87,10 +94,10 @@ def step(s, p, buf, a):
     s.theta = s.theta + TAU * s.theta_dot
     s.theta_dot = s.theta_dot + TAU * thetaacc
     s.t += 1
-    buf.rewards[a] = 1
     buf.terminals[a] = (s.x < -X_THRESHOLD) | (s.x > X_THRESHOLD) | (s.theta < -THETA_THRESHOLD) | (
         s.theta > THETA_THRESHOLD)
     buf.truncations[a] = s.t >= p.max_steps
+    buf.rewards[a] = p.reward_last if buf.terminals[a] or buf.truncations[a] else np.float32(1)
     observe(s, buf.observations[a])
 
 
@@ -130,4 +137,5 @@ VIEW = View(draw, size=(WIDTH, HEIGHT), fps=50, keys={"left": 0, "right": 1}, id
 
 game = Game("cartpole", STATE, reset, step,
             observation_space=spaces.Box(-HIGH, HIGH, dtype=np.float32), action_space=spaces.Discrete(2),
-            params=dict(max_steps=500), check=check, view=VIEW)
+            params=dict(max_steps=500, reward_last=np.float32(1)), check=check, view=VIEW,
+            presets={"pufferlib": dict(reward_last=np.float32(0), max_steps=200)})

@@ -10,7 +10,13 @@ empty row. +1 is the first player's piece, -1 the second's.
   instead, as PufferLib 3.0's opponent does with d = 3: negamax over its move and the
   next d - 1 plies (a win k plies ahead scores d + 1 - k, for the side that makes it;
   positions not decided within d plies score 0), an immediate win taken first, ties
-  broken at random. d = 0 (the default) is the opponent above.
+  broken at random. d = 0 (the default) is the opponent above. Param `search_sums` makes
+  the search PufferLib's own: a position is worth 10^k to the side that has just won with
+  k plies of the search left, and otherwise minus the SUM (not the best) of the worths of
+  every reply, 0 when no plies are left or the board is full; the opponent takes an
+  immediate win, else a move of the greatest worth searched d plies past it (ties at
+  random), and answers the agent's first piece in column 3 with column 2 and in column 4
+  with column 3 (PufferLib's opening book).
 `selfplay` (env id "connect4_selfplay", two agents per game): agent 0 plays +1 and moves
   first, agent 1 plays -1. Only the agent to move acts: its `masks` entry is True, the
   other's is False and that agent's action is ignored.
@@ -36,6 +42,15 @@ PettingZoo: `parallel_env()` and `env()` (AEC) give one self-play game, agents p
   PettingZoo's classic connect_four (its infos carry the mask too). In the parallel form
   the player not to move may be left out of the actions; the AEC form selects only the
   player to move.
+Preset "pufferlib" (make("connect4", preset="pufferlib")): PufferLib 3.0.0's Connect4
+  opponent, opponent_depth 3 with search_sums. Its C restarts a finished game in the step
+  after it ends (action ignored, reward 0): for its exact sequence of steps add
+  autoreset="next_step" (an Env argument, which a preset cannot set). Its observation is
+  42 floats (+1 the agent's, -1 the opponent's pieces, column by column from the bottom),
+  no legal-move mask, which a preset cannot change: the preset observes our 49 above.
+  Where the C's code has slips that are not the game, these rules do the sane thing: a
+  full board is a draw (the C never checks, so the agent's next move into the full board
+  loses), and the log counts every episode (the C's reset clears episodes not yet read).
 """
 import numpy as np
 from gymnasium import spaces
@@ -172,6 +187,49 @@ def searched_column(s, mine, theirs, depth):
     return choice
 
 
+POW10 = np.array([10 ** k for k in range(9)], np.int64)  # search_sums: a win's worth, by plies left
+
+
+@njit
+def summed_worth(to_move, moved, moves, depth):
+    """search_sums: the worth of a position to the side that has just moved (cells `moved`;
+    the other side's `to_move`; `moves` pieces on the board), `depth` plies left."""
+    if four(moved):
+        return POW10[depth]
+    if four(to_move) or depth == 0 or moves == CELLS:
+        return 0
+    occupied = to_move | moved
+    worth = 0
+    for c in range(COLS):
+        if not occupied & COL_TOP[c]:
+            worth -= summed_worth(moved, to_move | ((occupied + COL_BOTTOM[c]) & COL_CELLS[c]), moves + 1, depth - 1)
+    return worth
+
+
+@njit
+def summed_column(s, mine, theirs, depth):
+    """search_sums: the reply of the side whose pieces are `mine` (PufferLib's opponent)."""
+    if s.moves == 1:  # the opening book, against the agent's first piece
+        if theirs == cell(3, 0):
+            return 2
+        if theirs == cell(4, 0):
+            return 3
+    for c in range(COLS):
+        if s.heights[c] < ROWS and four(mine | cell(c, s.heights[c])):
+            return c
+    best, ties, choice = np.int64(0), 0, -1
+    for c in range(COLS):
+        if s.heights[c] < ROWS:
+            v = summed_worth(theirs, mine | cell(c, s.heights[c]), s.moves + 1, depth)
+            if ties == 0 or v > best:
+                best, ties = v, 0
+            if v == best:  # each of the best so far kept with chance 1/ties: uniform among them
+                ties += 1
+                if rand_int(s, ties) == 0:
+                    choice = c
+    return choice
+
+
 @njit
 def observe(s, obs, piece, to_move):
     for r in range(ROWS):
@@ -224,8 +282,10 @@ def step(s, p, buf, a):
         end(buf, a, 0)
     else:
         opponent = bits(s, -1)
-        if p.opponent_depth == 0:
+        if p.opponent_depth == 0 and not p.search_sums:
             c = opponent_column(s, opponent, agent)
+        elif p.search_sums:
+            c = summed_column(s, opponent, agent, p.opponent_depth)
         else:
             c = searched_column(s, opponent, agent, p.opponent_depth)
         opponent |= cell(c, s.heights[c])
@@ -330,8 +390,9 @@ def check(p):
         raise ValueError(f"connect4: parameter opponent_depth={p['opponent_depth']} must be in 0..{MAX_DEPTH}")
 
 
-game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, params=dict(opponent_depth=0), check=check, log=LOG,
-            view=VIEW, action_mask=LEGAL)
+game = Game("connect4", STATE, reset, step, OBSERVATION, ACTION, params=dict(opponent_depth=0, search_sums=False),
+            check=check, log=LOG, view=VIEW, action_mask=LEGAL,
+            presets={"pufferlib": dict(opponent_depth=3, search_sums=True)})
 selfplay = Game("connect4_selfplay", STATE, selfplay_reset, selfplay_step, OBSERVATION, ACTION, agents=2, log=LOG,
                 view=View(draw, VIEW.size, VIEW.fps, VIEW.keys, idle=None, click=click,
                           help="1-7 or click: drop a piece for the side to move"), action_mask=LEGAL)
