@@ -31,6 +31,9 @@ class Pair:
     parity_games: int = 256      # games and steps of the parity run: enough episodes that
     parity_steps: int = 2000     # sampling noise stays well inside the tolerances
     id: str = ""                 # our env id, where it differs from the key
+    ends: bool = True            # False: a game that never ends, in the C and here (reward per step only)
+    parity: str = ""             # why the C's buffers cannot be compared, where they cannot (and which
+                                 # test compares the game with the C instead); "" where they can
 
 
 PAIRS = {

@@ -116,6 +116,18 @@ DEFAULTS = {
                             update_epochs=2, learning_rate=5e-4, ent_coef=0.01),
     "connect4": dict(total_steps=5_000_000, num_envs=1024, num_steps=16, minibatch_size=4096, update_epochs=2,
                      learning_rate=1e-3, hidden=256, layers=3),
+    # PufferLib's Ocean ports (issue 24): one short run each on 2 busy cores beat random play
+    # (README's training table); the settings are a start, not a tuned solution.
+    "tetris": dict(total_steps=4_000_000, num_envs=512, num_steps=64, minibatch_size=4096, update_epochs=2,
+                   learning_rate=1e-3),
+    "go": dict(total_steps=8_000_000, num_envs=512, num_steps=64, minibatch_size=4096, update_epochs=2,
+               learning_rate=2e-3),
+    "trash_pickup": dict(total_steps=4_000_000, num_envs=256, num_steps=64, minibatch_size=4096, update_epochs=2,
+                         learning_rate=1e-3),
+    "freeway": dict(total_steps=2_000_000, num_envs=256, num_steps=64, minibatch_size=4096, update_epochs=2,
+                    learning_rate=1e-3),
+    "enduro": dict(total_steps=12_000_000, num_envs=512, num_steps=64, minibatch_size=16384, update_epochs=2,
+                   learning_rate=1e-3, gamma=0.97, gae_lambda=0.95, ent_coef=0.01),
 }
 
 
