@@ -40,13 +40,17 @@ PAIRS = {
     "blastar": Pair("benchmarks.ocean_c:CBlastar", parity_games=2048, parity_steps=8000),
     # Boids never end, in the C and (max_steps=0) here: no parity test can count episodes;
     # tests/test_boids.py compares reward per step.
-    "boids": Pair("pufferlib.ocean.boids.boids:Boids", params=dict(max_steps=0)),
+    "boids": Pair("pufferlib.ocean.boids.boids:Boids", params=dict(max_steps=0), ends=False),
     "breakout": Pair("pufferlib.ocean.breakout.breakout:Breakout", params={"preset": "pufferlib"}, parity_games=1024,
                      parity_steps=1000),
-    "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", parity_games=512, parity_steps=1000),
-    # The C never reports an end (its reset clears the terminal it set), so the parity test
-    # cannot pass here: tests/test_checkers.py and the report give the rule checks.
-    "checkers": Pair("pufferlib.ocean.checkers.checkers:Checkers", parity_games=1024, parity_steps=2000),
+    "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", params={"preset": "pufferlib"}, parity_games=512,
+                     parity_steps=1000),
+    "checkers": Pair("pufferlib.ocean.checkers.checkers:Checkers", parity_games=1024, parity_steps=2000,
+                     parity="its C clears the terminal flag and the +-1 it wrote in the same step, and its random "
+                            "player reseeds from the clock before every move; tests/test_checkers.py checks the rules"),
+    # the C restarts a finished game in the next step: autoreset="next_step" (an Env argument)
+    "connect4": Pair("pufferlib.ocean.connect4.connect4:Connect4", params={"preset": "pufferlib", "autoreset": "next_step"},
+                     parity_games=256, parity_steps=400),
     # Days are 13920 steps and every episode of ours starts at dawn, where the C starts each
     # game's first at a random time of day: four days and a bit see each of ours end 4 times
     # (the C's, 4.006 times), and dilute the C's extra episode starts. ~40 s: 1000 episode ends
@@ -69,7 +73,9 @@ PAIRS = {
     # PufferLib's sizes are make_game's, not params: our game is made here (c_envs: 16 games of 256 snakes)
     "snake": Pair("pufferlib.ocean.snake.snake:Snake", params={"preset": "pufferlib"}, games=16, parity_games=16,
                   parity_steps=300, id=importlib.import_module("numbapuffer.envs.snake").make_game(
-                      **importlib.import_module("numbapuffer.envs.snake").PUFFERLIB_SIZES)),
+                      **importlib.import_module("numbapuffer.envs.snake").PUFFERLIB_SIZES),
+                  parity="its C never sets terminals: tests/test_snake.py compares its logged lives, return and "
+                         "length with ours"),
     "squared": Pair("pufferlib.ocean.squared.squared:Squared", params={"preset": "pufferlib"}, parity_games=512,
                     parity_steps=1000),
     # a small field, so goals are eaten often enough for a sharp test (the default field's
@@ -85,91 +91,12 @@ PAIRS = {
     # c_dones: the C signals no end at its time limit and spends a step on each reset
     "tripletriad": Pair("pufferlib.ocean.tripletriad.tripletriad:TripleTriad", params=dict(c_dones=True),
                         parity_games=4096, parity_steps=3000),
-    # the C restarts a finished game in the next step: autoreset="next_step" (an Env argument)
-    "connect4": Pair("pufferlib.ocean.connect4.connect4:Connect4", params={"preset": "pufferlib", "autoreset": "next_step"},
-                     parity_games=256, parity_steps=400),
-    "cartpole": Pair("pufferlib.ocean.cartpole.cartpole:Cartpole", params={"preset": "pufferlib"}, parity_games=512,
-                     parity_steps=1000),
 }
 
 
 def c_folders():
     """The folders under pufferlib/ocean of the C envs in PAIRS (what the build script compiles)."""
     return sorted({pair.c_class.split(".")[2] for pair in PAIRS.values()})
-def c_enduro(num_envs, **kwargs):
-    """PufferLib's Enduro with its episode ends put back in `terminals`: its C sets the flag
-    and clears it again in the same step (reset_round). An end is the clock wrapping (the
-    time-of-day observation falling) without a day completed (cars to pass reset to 300)."""
-    from pufferlib.ocean.enduro.enduro import Enduro
-
-    class CEnduro(Enduro):
-        def reset(self, seed=None):
-            self._clock = np.zeros(self.num_agents, np.float32)
-            return super().reset(seed)
-
-        def step(self, actions):
-            out = super().step(actions)
-            clock = self.observations[:, 62]
-            self.terminals[:] = (clock < self._clock) & (self.observations[:, 63] != 1.5)
-            self._clock[:] = clock
-            return out
-
-    return CEnduro(num_envs=num_envs, **kwargs)
-
-
-def c_tower_climb(num_envs, **kwargs):
-    """PufferLib's Tower Climb on our bank of levels, with its episode ends counted.
-
-    Its C makes its levels at start-up from the clock (random play then differs by 10-15%
-    from run to run), so ours are written over them (through ctypes, before any reset).
-    It clears `terminals` in the step that sets them and sets no flag at its time limit, so
-    each step reads its log (as its wrapper's default report_interval=1 does) and marks that
-    many rows ended (the count is right, the rows are not). `totals` sums the log fields."""
-    import ctypes
-
-    from numbapuffer.envs import tower_climb_levels as bank
-    from numbapuffer.envs.tower_climb_rules import UP
-    from pufferlib.ocean.tower_climb import binding
-    from pufferlib.ocean.tower_climb.tower_climb import TowerClimb
-
-    class Level(ctypes.Structure):
-        _fields_ = [("map", ctypes.POINTER(ctypes.c_int))] + [
-            (k, ctypes.c_int) for k in ("rows", "cols", "size", "total_length", "goal_location", "spawn_location")]
-
-    class Puzzle(ctypes.Structure):
-        _fields_ = [("blocks", ctypes.POINTER(ctypes.c_ubyte))] + [
-            (k, ctypes.c_int) for k in ("robot_position", "robot_orientation", "robot_state", "block_grabbed")]
-
-    class CTowerClimb(TowerClimb):
-        totals = None
-
-        def __init__(self, num_maps=50, **kw):
-            super().__init__(num_maps=num_maps, **kw)
-            shared = ctypes.cast(self.c_state, ctypes.py_object).value
-            levels = (Level * num_maps).from_address(shared["levels"])
-            puzzles = (Puzzle * num_maps).from_address(shared["puzzles"])
-            for k in range(num_maps):
-                cubes = bank.LEVEL_BLOCKS[k].astype(np.int32)
-                cubes[bank.LEVEL_GOAL[k]] = 2
-                ctypes.memmove(levels[k].map, cubes.ctypes.data, cubes.nbytes)
-                levels[k].goal_location, levels[k].spawn_location = int(bank.LEVEL_GOAL[k]), int(bank.LEVEL_SPAWN[k])
-                bits = np.packbits(bank.LEVEL_BLOCKS[k], bitorder="little")
-                ctypes.memmove(puzzles[k].blocks, bits.ctypes.data, bits.nbytes)
-                puzzles[k].robot_position, puzzles[k].robot_orientation = int(bank.LEVEL_SPAWN[k]), UP
-                puzzles[k].robot_state, puzzles[k].block_grabbed = 0, -1
-
-        def step(self, actions):
-            out = super().step(actions)
-            log = binding.vec_log(self.c_envs)
-            n = int(log.get("n", 0))
-            self.terminals[:] = False
-            self.terminals[:n] = True
-            self.totals = self.totals or {}
-            for k, v in log.items():
-                self.totals[k] = self.totals.get(k, 0.0) + (v * n if k != "n" else v)
-            return out
-
-    return CTowerClimb(num_envs=num_envs, report_interval=2**62, **kwargs)
 
 
 def our_env(name, num_envs, seed=0):

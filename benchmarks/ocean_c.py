@@ -127,7 +127,8 @@ def c_tower_climb(num_envs, **kwargs):
     many rows ended (the count is right, the rows are not). `totals` sums the log fields."""
     import ctypes
 
-    from numbapuffer.envs import tower_climb as ours
+    from numbapuffer.envs import tower_climb_levels as bank
+    from numbapuffer.envs.tower_climb_rules import UP
     from pufferlib.ocean.tower_climb import binding
     from pufferlib.ocean.tower_climb.tower_climb import TowerClimb
 
@@ -148,13 +149,13 @@ def c_tower_climb(num_envs, **kwargs):
             levels = (Level * num_maps).from_address(shared["levels"])
             puzzles = (Puzzle * num_maps).from_address(shared["puzzles"])
             for k in range(num_maps):
-                cubes = ours.LEVEL_BLOCKS[k].astype(np.int32)
-                cubes[ours.LEVEL_GOAL[k]] = 2
+                cubes = bank.LEVEL_BLOCKS[k].astype(np.int32)
+                cubes[bank.LEVEL_GOAL[k]] = 2
                 ctypes.memmove(levels[k].map, cubes.ctypes.data, cubes.nbytes)
-                levels[k].goal_location, levels[k].spawn_location = int(ours.LEVEL_GOAL[k]), int(ours.LEVEL_SPAWN[k])
-                bits = np.packbits(ours.LEVEL_BLOCKS[k], bitorder="little")
+                levels[k].goal_location, levels[k].spawn_location = int(bank.LEVEL_GOAL[k]), int(bank.LEVEL_SPAWN[k])
+                bits = np.packbits(bank.LEVEL_BLOCKS[k], bitorder="little")
                 ctypes.memmove(puzzles[k].blocks, bits.ctypes.data, bits.nbytes)
-                puzzles[k].robot_position, puzzles[k].robot_orientation = int(ours.LEVEL_SPAWN[k]), ours.UP
+                puzzles[k].robot_position, puzzles[k].robot_orientation = int(bank.LEVEL_SPAWN[k]), UP
                 puzzles[k].robot_state, puzzles[k].block_grabbed = 0, -1
 
         def step(self, actions):
