@@ -48,7 +48,7 @@ from numba import njit
 from numbapuffer.engine.checks import check_count, check_range
 from numbapuffer.core import Game, rand_int
 from numbapuffer.engine.pickling import factory
-from numbapuffer.engine.render import COLORS, View, text
+from numbapuffer.engine.render import View, text
 
 f32 = np.float32
 PASS = 0
