@@ -12,6 +12,8 @@ from torchrl.envs.utils import check_env_specs  # noqa: E402
 
 import numbapuffer  # noqa: E402,F401  (registers numbapuffer/<Name>-v0)
 
+pytestmark = pytest.mark.slow  # TorchRL's import and first env take seconds: the second tier
+
 
 def test_gym_env_on_a_numbapuffer_id():
     env = GymEnv("numbapuffer/CartPole-v0")
