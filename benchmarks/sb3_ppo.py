@@ -30,7 +30,9 @@ def step_rate(vec, seconds):
 
 
 def learn_rate(vec, timesteps):
+    import torch
     from stable_baselines3 import PPO
+    torch.set_num_threads(1)  # two torch threads crawl beside a busy neighbour on 2 cores
     model = PPO("MlpPolicy", vec, n_steps=max(16, 2048 // vec.num_envs), batch_size=512, n_epochs=2, seed=0,
                 device="cpu", verbose=0)
     start = time.perf_counter()
