@@ -57,7 +57,7 @@ def test_unknown_env_is_named():
 
 
 def test_unknown_param_is_named():
-    with pytest.raises(TypeError, match="unknown parameter 'widht'"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'widht'"):
         npf.make("pong", widht=3)
 
 

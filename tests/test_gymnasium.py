@@ -17,6 +17,7 @@ from gymnasium.wrappers.vector import (ClipReward, DictInfoToList, NormalizeObse
 import numbapuffer as npf
 from numbapuffer import NumbaVecEnv
 from numbapuffer.adapters.gymnasium import NumbaEnv
+from numbapuffer.engine import render
 
 import count
 import walk
@@ -242,10 +243,34 @@ def test_multi_agent_game_points_to_pettingzoo():
         NumbaVecEnv(two, 4)
 
 
-def test_render_delegates_to_the_env():
-    env = NumbaVecEnv("pong", 2)
-    env.env.render = lambda: "frame of game 0"
-    assert env.render() == "frame of game 0"
+def test_render_gives_one_frame_per_game_drawn_only_when_read(monkeypatch):
+    env = NumbaVecEnv("pong", 3, render_mode="rgb_array")
+    env.reset(seed=0)
+    env.step(np.array([1, 2, 0]))
+    drawn = []
+    frame = render.Renderer.frame
+    monkeypatch.setattr(render.Renderer, "frame", lambda self, record: drawn.append(1) or frame(self, record))
+    frames = env.render()
+    assert len(frames) == 3 and not drawn  # gymnasium's contract, and nothing drawn yet
+    want = [env.env.render(i) for i in range(3)]
+    drawn.clear()
+    env.step(np.array([1, 1, 1]))  # frames show the games as they were at render()
+    assert np.array_equal(frames[2], want[2]) and len(drawn) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(frames[:], want))
+    with pytest.raises(ValueError, match="render_mode"):
+        NumbaVecEnv("pong", 2).render()
+
+
+def test_gymnasium_vector_record_video_records_every_game(tmp_path):
+    pytest.importorskip("moviepy")
+    from gymnasium.wrappers.vector import RecordVideo
+    env = RecordVideo(gymnasium.make_vec("numbapuffer/CartPole-v0", num_envs=4, render_mode="rgb_array"),
+                      str(tmp_path), episode_trigger=lambda e: e == 0, video_length=10)
+    env.reset(seed=0)
+    for _ in range(10):
+        env.step(env.action_space.sample())
+    env.close()
+    assert [p.suffix for p in tmp_path.iterdir()] == [".mp4"]
 
 
 # --- registration and make_vec ---------------------------------------------------------

@@ -352,7 +352,7 @@ def test_sizes_and_params_are_checked():
         npf.Env(SMALL, num_envs=1, food=40)
     with pytest.raises(ValueError, match="food=-1"):
         npf.make("snake", food=-1)
-    with pytest.raises(TypeError, match="unknown parameter 'num_snakes'"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'num_snakes'"):
         npf.make("snake", num_snakes=3)
 
 

@@ -238,7 +238,7 @@ def test_cli_errors(tmp_path, capsys):
     cli.main(["train", "squared", "--total-steps", "1024", "--num-envs", "64", "--num-steps", "16", "--out",
               str(path), "--quiet"])
     assert "trained on 'squared', not 'pong'" in cli_error(["eval", "pong", "--policy", str(path)], capsys)
-    assert "unknown parameter" in cli_error(["train", "squared", "--env-param", "nope=1", "--quiet"], capsys)
+    assert "unexpected keyword argument" in cli_error(["train", "squared", "--env-param", "nope=1", "--quiet"], capsys)
     assert "expected true or false" in cli_error(["train", "squared", "--anneal-lr", "maybe"], capsys)
 
 

@@ -149,7 +149,7 @@ def test_bad_actions_are_rejected_before_any_game_moves(backend, no_leaks):
     (dict(backend="multiprocessing", num_workers=4, batch_size=3), ValueError,
      r"batch_size \(3\) must divide num_envs \(8\) and be a multiple of the games per worker \(2\)"),
     (dict(backend="multiprocessing", threads_per_worker=99), ValueError, "threads_per_worker must be 1.."),
-    (dict(backend="multiprocessing", widht=3), TypeError, "unknown parameter 'widht'"),
+    (dict(backend="multiprocessing", widht=3), TypeError, "unexpected keyword argument 'widht'"),
     (dict(backend="multiprocessing", timeout=0), ValueError, "timeout must be > 0"),
 ])
 def test_bad_options_are_named_before_anything_starts(kw, error, match, no_leaks):

@@ -7,7 +7,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from numbapuffer import envs
-from numbapuffer.engine import logs
+from numbapuffer.engine import logs, render
 from numbapuffer.engine.checks import check_mask, is_int, parse_seed
 from numbapuffer.core import Env, Game
 
@@ -106,6 +106,11 @@ class NumbaVecEnv(gymnasium.vector.VectorEnv):
         return self.reports.log_sums(self.env.logs)
 
     def render(self):
+        """gymnasium's vector contract: with render_mode "rgb_array", one (H, W, 3) frame per
+        game, as a sequence that draws a game only when read (render.Frames: nothing is drawn
+        for the games no one looks at); with "human", game 0 in the window, and None."""
+        if self.env.render_mode == "rgb_array":
+            return render.Frames(self.env)
         return self.env.render()
 
     def close_extras(self, **kwargs):

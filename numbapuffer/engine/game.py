@@ -129,7 +129,8 @@ class Game:
         unknown = [k for k in overrides if k not in self.defaults]
         if unknown:
             known = ", ".join(self.defaults) or "none"
-            raise TypeError(f"{self.name}: unknown parameter {unknown[0]!r} (known: {known})")
+            # worded as Python's own, which callers such as TorchRL's GymEnv recognise (it then drops the keyword)
+            raise TypeError(f"{self.name}: got an unexpected keyword argument {unknown[0]!r} (known params: {known})")
         values = {k: check_param(self.name, k, overrides.get(k, v), self.params[k]) for k, v in self.defaults.items()}
         if self.check is not None:
             self.check({**values, **self.sizes})

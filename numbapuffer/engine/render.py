@@ -17,13 +17,14 @@ pygame is imported on the first drawing, not with numbapuffer (it costs ~0.15 s)
 """
 import copy
 import os
+from collections.abc import Sequence
 
 import numpy as np
 
 from numbapuffer.engine.checks import is_int
 from numbapuffer.engine.records import Fields
 
-__all__ = ["View", "Renderer", "Fields", "record", "save", "show", "text", "COLORS"]
+__all__ = ["View", "Renderer", "Frames", "Fields", "record", "save", "show", "text", "COLORS"]
 
 # One palette for every first-party game: a dark field, light text, bright pieces.
 COLORS = dict(
@@ -172,6 +173,35 @@ class Renderer:
         if self.window is not None:
             self.pygame.display.quit()
             self.window = None
+
+
+class Frames(Sequence):
+    """One frame per game of `env` (render_mode "rgb_array"), gymnasium's vector render():
+    a sequence that draws a game only when it is read, as the games were when it was made
+    (their state records are copied, not drawn: 4096 games cost one copy, no drawing, until
+    a frame is asked for)."""
+
+    def __init__(self, env):
+        if env.render_mode != "rgb_array":
+            raise ValueError(f"{env.game.name}: frames of every game need render_mode='rgb_array', "
+                             f"got {env.render_mode!r}")
+        if not env._ready:
+            raise RuntimeError(f"{env.game.name}: call reset() before render()")
+        self._env, self._states = env, env.state.copy()
+
+    def __len__(self):
+        return self._env.num_envs
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        env = self._env
+        if is_int(i) and not -env.num_envs <= i < env.num_envs:
+            raise IndexError(f"{env.game.name}: frame {i} of {env.num_envs}")  # also ends iteration
+        k = game_index(env, i)
+        if env._renderer is None:
+            env._renderer = Renderer(env.game, env.params, env.render_mode)
+        return env._renderer.frame(self._states[k])
 
 
 def record(env, policy=None, steps=100, game=0, seed=0):

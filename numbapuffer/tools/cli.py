@@ -1,4 +1,6 @@
-"""The `numbapuffer` command: list, benchmark and play envs; train and evaluate policies."""
+"""The `numbapuffer` command: list, check, benchmark and play envs; train and evaluate policies.
+ENV is a first-party id or a Game of yours, my_env.py:game or my_package.my_env:game (only
+that file or module is imported)."""
 import argparse
 import dataclasses
 import os
@@ -40,7 +42,13 @@ def env_id(command, name, gymnasium_ids=False):
     import numbapuffer
     if name in numbapuffer.list_envs():
         return name
-    choices = ", ".join(numbapuffer.list_envs())
+    if numbapuffer.envs.is_spec(name):  # a user's Game: this file or module, the one thing imported
+        try:
+            numbapuffer.envs.get(name)
+        except ValueError as e:
+            fail(command, e)
+        return name
+    choices = ", ".join(numbapuffer.list_envs()) + ", or a Game of yours: my_env.py:game or my_package.my_env:game"
     if gymnasium_ids:
         import gymnasium
         try:
@@ -55,6 +63,10 @@ def main(argv=None):
     parser = Parser(prog="numbapuffer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the first-party envs")
+    c = sub.add_parser("check", help="run an env through check_env's checks; exit status 1 if it finds problems")
+    c.add_argument("env", help="an env id, or a Game of yours: my_env.py:game or my_package.my_env:game")
+    c.add_argument("--num-envs", type=positive(int), default=64, help="games per env checked")
+    c.add_argument("--steps", type=positive(int), default=1000, help="steps of random play")
     b = sub.add_parser("bench", help="steps/s of an env through its public step()")
     b.add_argument("env")
     b.add_argument("--num-envs", type=positive(int), nargs="+", default=[4096], help="games per env (several allowed)")
@@ -83,6 +95,8 @@ def main(argv=None):
         print("\n".join(numbapuffer.list_envs()))
     elif args.command == "bench":
         bench(args)
+    elif args.command == "check":
+        return check(args)
     elif args.command == "play":
         play(args)
     elif args.command == "bench-vec":
@@ -106,6 +120,14 @@ def bench(args):
         print(f"{n:>9} {rate:>14,.0f} {env.num_agents / rate * 1e6:>9.2f}", flush=True)
         env.close()
     print(machine())
+
+
+def check(args):
+    from numbapuffer.tools.check import check_env
+    env_id("check", args.env)
+    problems = check_env(args.env, num_envs=args.num_envs, steps=args.steps)
+    print(f"{args.env}: {problems!r}")
+    return 1 if problems else 0
 
 
 def add_play(sub):
@@ -190,7 +212,8 @@ def train_parser(sub):
     t = sub.add_parser("train", help="train a policy by PPO (numbapuffer/train/)",
                        description="Train a policy by PPO. Options left out take the env's defaults from "
                                    "the table DEFAULTS in numbapuffer/train/loop.py.")
-    t.add_argument("env", help="a numbapuffer env id, or a gymnasium id (trained through gymnasium.make_vec)")
+    t.add_argument("env", help="a numbapuffer env id, a Game of yours (my_env.py:game, my_package.my_env:game), "
+                                   "or a gymnasium id (trained through gymnasium.make_vec)")
     t.add_argument("--out", default=None, help="checkpoint path (default: ENV.pt)")
     t.add_argument("--force", action="store_true", help="overwrite the checkpoint at --out if it exists")
     t.add_argument("--env-param", type=_param, action="append", default=[], metavar="NAME=VALUE",
@@ -210,7 +233,7 @@ def eval_parser(sub):
     e = sub.add_parser("eval", help="play a trained (or random) policy and print its episodes' mean log",
                        description="Play every game until it has finished one episode and print the means "
                                    "of the env's log fields over those episodes.")
-    e.add_argument("env", help="the env id the policy was trained on")
+    e.add_argument("env", help="the env the policy was trained on, as given to train")
     g = e.add_mutually_exclusive_group(required=True)
     g.add_argument("--policy", help="a checkpoint written by numbapuffer train")
     g.add_argument("--random", action="store_true", help="uniformly random actions instead, for comparison")
@@ -223,7 +246,7 @@ def eval_parser(sub):
 
 def train(args):
     env_id("train", args.env, gymnasium_ids=True)
-    out = args.out or args.env.replace("/", "_") + ".pt"
+    out = args.out or (_game_name(args.env) if ":" in args.env else args.env.replace("/", "_")) + ".pt"
     if os.path.exists(out) and not args.force:
         fail("train", f"{out} exists: pass --force to overwrite it, or --out another path")
     module = _train_module("train")
@@ -253,6 +276,11 @@ def train(args):
     print("last episodes:", _fields(last[0], skip=("step", "time", "timing", "samples", "reward", "loss",
                                                      "policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac")))
     return 0
+
+
+def _game_name(spec):
+    import numbapuffer
+    return numbapuffer.envs.get(spec).name
 
 
 def _ray_rollouts(cfg, num_workers):

@@ -56,7 +56,8 @@ def doc(default, help):
 
 @dataclasses.dataclass
 class Config:
-    env: str = doc("cartpole", "a numbapuffer env id (npf.list_envs()) or a gymnasium id for gymnasium.make_vec")
+    env: str = doc("cartpole", "a numbapuffer env id (npf.list_envs()), a Game of yours (my_env.py:game, "
+                               "my_package.my_env:game) or a gymnasium id for gymnasium.make_vec")
     env_params: dict = doc({}, "keyword params of the env, e.g. {'frameskip': 4} for pong")
     total_steps: int = doc(500_000, "agent steps to train for (all agents of all games count)")
     num_envs: int = doc(64, "games (gymnasium: sub-envs) stepped together; agents = games x agents per game")
@@ -136,11 +137,17 @@ def env_key(env):
     return env.split("/")[-1].split("-v")[0].lower()
 
 
+def native(env):
+    """Whether `env` names a numbapuffer game: a first-party id, or a user's Game by file or
+    module ("my_env.py:game", "my_package.my_env:game"; npf.envs.is_spec)."""
+    return env in npf.list_envs() or npf.envs.is_spec(env)
+
+
 def config(env, **overrides):
     """The Config of `env`: Config's defaults, the game's declared legal-move mask, the env's
     row of DEFAULTS, then `overrides`."""
     declared = {}
-    if env in npf.list_envs() and npf.envs.get(env).action_mask is not None:
+    if native(env) and npf.envs.get(env).action_mask is not None:
         declared["action_mask"] = npf.envs.get(env).action_space.n
     return Config(env=env, **{**declared, **DEFAULTS.get(env_key(env), {}), **overrides})
 
@@ -153,7 +160,7 @@ def action_mask(cfg, action_space):
         return None
     if not isinstance(action_space, spaces.Discrete) or action_space.n != k:
         raise ValueError(f"train: action_mask={k} needs a Discrete({k}) action space, got {action_space}")
-    if cfg.env in npf.list_envs() and npf.envs.get(cfg.env).action_mask is not None:
+    if native(cfg.env) and npf.envs.get(cfg.env).action_mask is not None:
         return npf.envs.get(cfg.env).action_mask
     return slice(-k, None)
 
@@ -166,7 +173,7 @@ def make_policy(cfg, observation_space, action_space):
 def make_env(cfg, num_envs=None, **kwargs):
     """The env of `cfg`: a native numbapuffer env, or a gymnasium vector env for other ids."""
     n = cfg.num_envs if num_envs is None else num_envs
-    if cfg.env in npf.list_envs():
+    if native(cfg.env):
         # report_interval=0: the trainer reads env.log() itself, once per rollout
         return npf.make(cfg.env, num_envs=n, seed=cfg.seed, report_interval=0, device=cfg.device, **kwargs,
                         **cfg.env_params)
