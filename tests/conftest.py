@@ -3,7 +3,11 @@ deselect `slow`); `.ci/run` runs the slow tier too (`-m slow`). A test is slow w
 what costs seconds by its nature: a Ray cluster, a training run, a notebook, a child process
 that imports numbapuffer or compiles kernels (a fresh cache dir, NUMBA_DISABLE_JIT, worker
 processes), a C compiler, or a corpus of games that must fail to compile. New tests mark
-themselves with @pytest.mark.slow; the tests below, written before the tiers, are named here."""
+themselves with @pytest.mark.slow; the tests below, written before the tiers, are named here.
+Tests that need PufferLib's C (they skip without it) are marked `pufferlib`; .ci/run runs them
+in the venv it builds PufferLib into."""
+import inspect
+
 import pytest
 
 SLOW = (
@@ -52,7 +56,15 @@ SLOW = (
 )
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "pufferlib: needs PufferLib's build (.ci/run runs these in its venv)")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.nodeid.startswith(SLOW):
             item.add_marker(pytest.mark.slow)
+        # a test that skips without PufferLib's C is run where it is built: the same rule, named once
+        function = getattr(item, "function", None)
+        if function is not None and 'importorskip("pufferlib' in inspect.getsource(function):
+            item.add_marker(pytest.mark.pufferlib)
