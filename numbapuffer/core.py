@@ -24,6 +24,7 @@ new game's first observation. The engine adds each step's reward to `episode_ret
 kernels run without reference counting) and must draw randomness from `rand*(s)` only.
 """
 import copy
+from threading import get_ident
 from time import perf_counter
 
 import numba
@@ -236,8 +237,12 @@ class Env:
     def step(self, actions):
         """Advance every game one step; finished games reset themselves in the same step.
         Returns (observations, rewards, terminals, truncations, infos), the env's buffers."""
-        turn = self._turn  # as `with self._turn("step")`, inlined: the fast path's few hundred ns
-        turn.enter("step")
+        # as `with self._turn("step")`, spelled out: the context manager cost 3.3 us a call on the
+        # loaded 2-core machine, this 0.15 us (Pong's 4096 games step in ~20 us on 2 threads)
+        turn = self._turn
+        if not turn.lock.acquire(False):
+            turn.enter("step")  # raises, naming the call inside (or takes the lock, if that call just ended)
+        turn.inside = ("step", get_ident())
         try:
             if not self._ready:
                 raise RuntimeError(f"{self.game.name}: call reset() before step() (needed after make, set_params, "
@@ -267,7 +272,8 @@ class Env:
                     infos.append(log)
             return self._observations, self._rewards, self._terminals, self._truncations, infos
         finally:
-            turn.leave()
+            turn.inside = None
+            turn.lock.release()
 
     def log(self) -> dict:
         """Means of the log fields over episodes finished since the last call, plus their
