@@ -143,7 +143,8 @@ class Env:
         self._state = allocate(self.num_envs, game.state)
         # What the kernels read as the actions: a private copy, written only by _write_actions
         # once checked, so that no write into env.actions (another thread's, or a backend's
-        # shared memory) reaches a kernel unchecked.
+        # shared memory, or a restored snapshot) reaches a kernel unchecked. Each step writes
+        # it before its kernel reads it, so snapshots need not hold it.
         self._kernel_actions = allocate(*specs["actions"])
         self._turn = Turn(game.name)
         # Per agent: the running episode's log fields (records for game code; the engine
@@ -357,7 +358,6 @@ class Env:
         count toward the next log report and what reports or log() have yet to return. restore() puts it back."""
         with self._turn("snapshot"):
             out = {k: getattr(self, k).copy() for k in SNAPSHOT}
-            out["actions"] = self._kernel_actions.copy()  # the actions the games last stepped with
             out.update(game=self.game.name, ready=self._ready, report_steps=self.reports.steps,
                        report_pending=self.reports.pending(), infos=copy.deepcopy(self._infos))
             return out
@@ -370,7 +370,6 @@ class Env:
             check_snapshot(self, snapshot)  # all of it, before anything is written
             for k in SNAPSHOT:
                 (self._params if k == "params" else getattr(self, k))[...] = snapshot[k]
-            self._kernel_actions[...] = snapshot["actions"]
             self._ready = bool(snapshot["ready"])
             self.reports.steps = int(snapshot["report_steps"])
             self.reports.restore(snapshot["report_pending"])
@@ -413,6 +412,8 @@ class Env:
                 and a.dtype.kind in "iu" and a.dtype.isnative
                 and take_discrete(a, mine, *self._discrete) < 0):
             return
+        if self._discrete is not None:  # the refused values a failed take_discrete left there
+            mine[...] = self._discrete[0]
         # The general path checks a copy of its own, which no other thread holds
         a = None if actions is None else np.array(actions)
         write_actions(self.game.name, self.single_action_space, self._lo, self._hi, a, mine)
