@@ -125,7 +125,7 @@ def test_the_kernels_step_a_checked_private_copy_of_the_actions():
     np.testing.assert_array_equal(env.observations, ref.observations)
 
 
-def test_stepping_env_actions_written_in_place_and_other_arrays_keep_env_actions_current():
+def test_env_actions_written_in_place_and_other_arrays_step_alike():
     env, ref = walk_env(), walk_env()
     rng = np.random.default_rng(0)
     for t in range(20):
@@ -136,11 +136,15 @@ def test_stepping_env_actions_written_in_place_and_other_arrays_keep_env_actions
         else:
             env.step(a if t % 3 == 1 else a.tolist())
         ref.step(a)
-        np.testing.assert_array_equal(env.actions, a)  # the actions of the last step
         np.testing.assert_array_equal(env.state, ref.state)
-    with pytest.raises(ValueError, match="action value 7"):
-        env.step(np.full(N, 7))
-    np.testing.assert_array_equal(env.actions, a)  # a refused step leaves env.actions as it was
+    env.actions[:] = 1
+    for bad in (np.full(N, 7), [7] * N):
+        with pytest.raises(ValueError, match="action value 7"):
+            env.step(bad)
+    np.testing.assert_array_equal(env.actions, 1)  # a refused step leaves env.actions as it was
+    env.step(env.actions)
+    ref.step(np.ones(N, np.int32))
+    np.testing.assert_array_equal(env.state, ref.state)  # and the refused values never reached a kernel
 
 
 # --- item 6: params change only through a check -------------------------------------------

@@ -225,8 +225,10 @@ class _Checker:
         if dtype.kind not in "iub":
             return
         real, shadow = self.make(), self.make()
-        shadow.observations = np.zeros(real.observations.shape, np.float64)
-        shadow.use_serial(True)  # rebuilds the kernel arguments with the float64 buffer
+        # env.observations refuses rebinding (guards.held); the checker knowingly swaps the array
+        # behind it, and use_serial then rebuilds the kernel arguments with the float64 buffer
+        shadow._observations = np.zeros(real.observations.shape, np.float64)
+        shadow.use_serial(True)
         real.use_serial(True)
         info = np.iinfo(dtype) if dtype.kind in "iu" else None
         for t, call in enumerate([None] + list(self.actions[:200])):
