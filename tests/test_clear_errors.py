@@ -1,6 +1,13 @@
-"""Clear errors at the call (issue 22, item 9): a backend's timeout, a masked array as a
-buffer, the PettingZoo AEC env used before reset."""
+"""Clear errors at the call (issue 22, items 9 and 10): a backend's timeout, a masked array as
+a buffer, the PettingZoo AEC env used before reset, too little shared memory."""
 import math
+import os
+import pathlib
+import shlex
+import shutil
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -9,6 +16,8 @@ import numbapuffer as npf
 from numbapuffer.backends.base import MAX_TIMEOUT, check_timeout
 from numbapuffer.engine.buffers import buffer_specs
 from numbapuffer.envs import snake
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 BAD_TIMEOUTS = [("abc", TypeError, "timeout must be a number of seconds"), (True, TypeError, "got True"),
                 ([1], TypeError, "got \\[1\\]"), (0, ValueError, "must be > 0"), (-1, ValueError, "got -1"),
@@ -80,3 +89,55 @@ def test_the_aec_env_used_before_reset_says_to_call_reset():
     aec.reset(seed=0)
     aec.step(0)  # after reset, as ever
     aec.observe(aec.agent_selection)
+
+
+# --- item 10: shared memory too small for the multiprocessing backend's buffers -----------
+
+def test_too_little_shared_memory_is_said_before_anything_starts(monkeypatch):
+    from numbapuffer.backends import multiprocessing as backend
+    monkeypatch.setattr(backend, "_shm_free", lambda: 100_000)
+    started = []
+    monkeypatch.setattr(backend.Multiprocessing, "_start", lambda *a: started.append(a))
+    # pong 4096 games: observations 4096 x 8 float32 and the rest
+    with pytest.raises(MemoryError, match=r"pong: the multiprocessing backend needs 176,128 bytes \(0.168 MiB\) "
+                                          r"of shared memory in /dev/shm, which has 100,000 bytes \(0.0954 MiB\) free"):
+        npf.vector.make("pong", num_envs=4096, backend="multiprocessing", num_workers=2)
+    assert started == []
+    monkeypatch.setattr(backend, "_shm_free", lambda: None)  # unknown: not checked
+    backend._check_shm("pong", 10**12)
+
+
+SMALL_SHM = textwrap.dedent("""
+    import numpy as np, numbapuffer as npf
+    if __name__ == "__main__":
+        try:
+            npf.vector.make("pong", num_envs=65536, backend="multiprocessing", num_workers=2)
+        except MemoryError as e:
+            print(e)
+        vec = npf.vector.make("pong", num_envs=4, backend="multiprocessing", num_workers=2, seed=0)
+        vec.reset(seed=0)
+        vec.step(np.ones(4, np.int32))
+        vec.close()
+        print("small one ok")
+""")
+
+
+@pytest.mark.slow
+def test_a_small_dev_shm_is_said_and_a_backend_that_fits_still_runs(tmp_path):
+    """/dev/shm of 1 MiB, in a mount namespace of the child's own (root, where unshare
+    works): 65536 Pong games need 2.4 MiB. Before the check: SIGBUS."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("a private /dev/shm needs root and unshare")
+    script = tmp_path / "small_shm.py"
+    script.write_text(SMALL_SHM)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    command = f"mount -t tmpfs -o size=1m tmpfs /dev/shm && exec {shlex.quote(sys.executable)} {shlex.quote(str(script))}"
+    out = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", command], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    if out.returncode and "mount" in out.stderr and "small one ok" not in out.stdout:
+        pytest.skip(f"no private /dev/shm here: {out.stderr.strip()[-300:]}")
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("pong: the multiprocessing backend needs 2,") and "of shared memory in /dev/shm, " \
+        "which has 1,048,576 bytes (1 MiB) free" in lines[0]
+    assert lines[-1] == "small one ok"

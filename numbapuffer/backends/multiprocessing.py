@@ -116,6 +116,7 @@ class Multiprocessing(Workers):
         self._procs, self._conns, self._fds = [], [], []
         self._poll = select.poll()  # the busy workers' sockets
         layout, size = _layout(specs)
+        _check_shm(game.name, size)
         self._shm = shared_memory.SharedMemory(f"npf_{os.getpid()}_{secrets.token_hex(6)}", create=True, size=size)
         self._shm.close()  # mapped again below so that arrays handed out never pin the SharedMemory object
         self._own(_shutdown, self._procs, self._conns, self._shm)
@@ -295,10 +296,33 @@ def _layout(specs):
     return layout, max(offset, 64)
 
 
+SHM = "/dev/shm"  # where Linux keeps the segments (shm_open); _map opens them there
+
+
+def _check_shm(name, size):
+    """Raise a MemoryError when a segment of `size` bytes would not fit in the free space of
+    SHM, before it is made: a segment is sparse, and writing a page past the free space
+    kills the process with SIGBUS."""
+    free = _shm_free()
+    if free is not None and size > free:
+        raise MemoryError(f"{name}: the multiprocessing backend needs {size:,} bytes ({size / 2**20:.3g} MiB) of "
+                          f"shared memory in {SHM}, which has {free:,} bytes ({free / 2**20:.3g} MiB) free; use "
+                          f"fewer games, free space there, or make it larger (docker run --shm-size=...)")
+
+
+def _shm_free():
+    """Bytes free in SHM for this user, or None where it cannot be told."""
+    try:
+        st = os.statvfs(SHM)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
 def _map(name, layout, size):
     """The buffers of a shared-memory block, mapped with mmap directly: arrays handed out
     keep the mapping alive, and unlinking never waits on them (Linux: /dev/shm)."""
-    fd = os.open(os.path.join("/dev/shm", name), os.O_RDWR)
+    fd = os.open(os.path.join(SHM, name), os.O_RDWR)
     try:
         block = mmap.mmap(fd, size)
     finally:

@@ -6,8 +6,8 @@ and of everything Numba compiles into the kernels (fingerprint): the game's func
 every function they reach, by name, as a module's attribute, through a closure or a default
 argument, in any module, and every constant each of them reads; so an edited game never
 meets a stale cached kernel. A game whose functions cannot be imported by
-name (defined inside a function), or with nowhere to write a cache, is compiled in memory,
-uncached. Where the cache lives and what it trusts: numbapuffer/engine/cache.py.
+name (defined inside a function), or with nowhere to write a cache (or a full disk there), is
+compiled in memory, uncached. Where the cache lives and what it trusts: numbapuffer/engine/cache.py.
 """
 import dis
 import hashlib
@@ -21,7 +21,7 @@ import warnings
 import numba
 import numpy as np
 
-from numbapuffer.engine.cache import cache_dir, heal
+from numbapuffer.engine.cache import cache_dir, heal, unwritable
 
 __all__ = ["kernels", "cache_dir", "fingerprint", "references", "callees", "twin", "checked_twins"]
 
@@ -49,12 +49,14 @@ def kernels(game, checked=False):
     mod = _loaded.get(key)
     if mod is not None and mod.game is game:
         return mod
-    cached = all(_importable(f) for f in (game.reset, game.step)) and cache_dir() is not None
-    source = kernel_source(game, cached, checked)
-    modname = f"npf_{game.name}_{fingerprint(game, source)}"
-    if cached:
+    mod = None
+    if all(_importable(f) for f in (game.reset, game.step)) and cache_dir() is not None:
+        source = kernel_source(game, True, checked)
+        modname = f"npf_{game.name}_{fingerprint(game, source)}"
         mod = sys.modules.get(modname) or _import_generated(modname, source)
-    else:  # defined inside a function, or nowhere to write a cache: compile in memory, uncached
+    if mod is None:  # defined inside a function, nowhere to write a cache, or its disk full: in memory, uncached
+        source = kernel_source(game, False, checked)
+        modname = f"npf_{game.name}_{fingerprint(game, source)}"
         mod = types.ModuleType(modname)
         reset, step = checked_twins(game.reset, game.step) if checked else (game.reset, game.step)
         mod.__dict__.update(_reset=reset, _step=step)
@@ -205,7 +207,8 @@ def _import_generated(modname, source):
     """The kernel module `modname`, run from `source` (never from the file: the file exists
     for Numba's cache, which keys its entries by the file's path and stamp). A file that
     differs from `source` (emptied, truncated, edited) is written again; its new stamp makes
-    Numba drop the entries compiled from the old one."""
+    Numba drop the entries compiled from the old one. None if the file cannot be written (a
+    full disk): the caller compiles in memory."""
     path = os.path.join(cache_dir(), modname + ".py")
     found = _read(path)
     if found != source:
@@ -213,9 +216,17 @@ def _import_generated(modname, source):
             warnings.warn(f"numbapuffer: damaged kernel cache file {path} (not the generated source); "
                           "written again, compiling again", stacklevel=3)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "w") as f:
-            f.write(source)
-        os.replace(tmp, path)  # atomic: workers may generate the same module at once
+        try:
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "w") as f:
+                f.write(source)
+            os.replace(tmp, path)  # atomic: workers may generate the same module at once
+        except OSError as e:  # ENOSPC, a quota, ...
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            unwritable(os.path.dirname(path), e)
+            return None
     mod = types.ModuleType(modname)
     mod.__file__ = path
     sys.modules[modname] = mod
