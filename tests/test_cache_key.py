@@ -284,3 +284,56 @@ def test_a_cache_that_cannot_be_written_is_warned_about_once_per_folder(tmp_path
             cache.unwritable(str(tmp_path / folder), OSError(errno.ENOSPC, "No space left on device"))
     assert [str(w.message).split(" (")[0] for w in caught] == [
         f"numbapuffer: cannot write the kernel cache in {tmp_path / f}" for f in ("a", "b")]
+
+
+# --- the same walk finds what debug mode checks -----------------------------------------
+
+POKE_HELPERS = textwrap.dedent("""
+    from numba import njit
+
+    @njit
+    def poke(row, k):
+        row[k] = 1.0
+""")
+
+POKE_GAME = textwrap.dedent("""
+    import numpy as np
+    from numba import njit
+    from gymnasium import spaces
+    import numbapuffer as npf
+    import npf_poke_helpers as helpers
+
+    @njit
+    def reset(s, p, buf, a):
+        buf.observations[a, 0] = 0.0
+
+    @njit
+    def step(s, p, buf, a):
+        helpers.poke(buf.observations[a], 3)  # past the row of 1
+
+    game = npf.Game("poke", np.dtype([("x", np.float64)]), reset, step,
+                    spaces.Box(-9, 9, (1,), np.float32), spaces.Discrete(2))
+""")
+
+
+@pytest.mark.slow
+def test_debug_mode_checks_a_helper_reached_as_a_module_attribute(tmp_path):
+    """Debug mode's bounds-checked twins reach helpers.poke too (a copy of the module holds
+    its twin), so its write past the row is caught and named, not made."""
+    import numpy as np
+    import numbapuffer as npf
+    (tmp_path / "npf_poke_helpers.py").write_text(POKE_HELPERS)
+    (tmp_path / "npf_poke_game.py").write_text(POKE_GAME)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        game = importlib.import_module("npf_poke_game").game
+        helpers = sys.modules["npf_poke_helpers"]
+        env = npf.make(game, num_envs=2, seed=0, debug=True)
+        env.reset(seed=0)
+        with pytest.raises(npf.GameStepError, match="in poke\\(\\) at .*npf_poke_helpers.py"):
+            env.step(np.zeros(2, np.int32))
+        assert helpers.poke.targetoptions.get("boundscheck") is None  # the game's own function untouched
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in ("npf_poke_game", "npf_poke_helpers"):
+            sys.modules.pop(name, None)
