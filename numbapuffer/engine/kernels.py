@@ -86,41 +86,67 @@ def kernel_source(game, importable, checked=False):
 
 def references(py):
     """Everything Numba compiles into plain function `py` besides its own code, as (where,
-    value) pairs: the globals and closure cells its code (and the code nested in it) reads,
+    value) pairs: the globals and closure cells its code (and the code nested in it) names,
     the attributes it reads off modules found there, however deep (`helpers.bump`,
-    `pkg.sub.K`), and its default arguments. `where` is (root, path): root a global's name, a
-    closure cell's index, or ("default", i) / ("kwdefault", name); path the attribute names
-    read off modules from there. The one walk behind both the cache key and callees()."""
+    `pkg.sub.K`; not off numpy's, numba's or math's), and its default arguments. `where` is
+    (root, path): root a global's name, a closure cell's index, or ("default", i) /
+    ("kwdefault", name); path the attribute names read off modules from there. The one walk
+    behind both the cache key and callees(). (A global is any name the code uses that the
+    module defines, attribute names included: a few extra, never one missing.)"""
     free, cells = py.__code__.co_freevars, py.__closure__ or ()
     out, seen, codes = [], set(), [py.__code__]
+
+    def add(where, value):
+        if where not in seen:
+            seen.add(where)
+            out.append((where, value))
+
     while codes:
         code = codes.pop()
         codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-        ops = [i for i in dis.get_instructions(code) if i.opname not in ("EXTENDED_ARG", "CACHE")]
-        for k, op in enumerate(ops):
-            if op.opname == "LOAD_GLOBAL" and op.argval in py.__globals__:  # (else a builtin)
-                root, value = op.argval, py.__globals__[op.argval]
-            elif op.opname in ("LOAD_DEREF", "LOAD_CLASSDEREF") and op.argval in free:
-                root = free.index(op.argval)
-                try:
-                    value = cells[root].cell_contents
-                except ValueError:  # an empty cell
-                    continue
-            else:
-                continue
-            path = []
-            for attr in ops[k + 1:]:
-                if not (isinstance(value, types.ModuleType) and attr.opname in ("LOAD_ATTR", "LOAD_METHOD")
-                        and hasattr(value, attr.argval)):
-                    break
-                value = getattr(value, attr.argval)
-                path.append(attr.argval)
-            if (root, tuple(path)) not in seen:
-                seen.add((root, tuple(path)))
-                out.append(((root, tuple(path)), value))
+        roots = {n: py.__globals__[n] for n in code.co_names if n in py.__globals__}
+        for n in code.co_freevars:
+            if n in free and _contents(cells[free.index(n)]):
+                roots[free.index(n)] = cells[free.index(n)].cell_contents
+        for root, value in roots.items():
+            add((root, ()), value)
+        if any(isinstance(v, types.ModuleType) and not _library(v) for v in roots.values()):
+            for root, path in _attribute_chains(code, free):  # (reading bytecode costs: only here)
+                value = roots.get(root)
+                for k, attr in enumerate(path):
+                    if not isinstance(value, types.ModuleType) or _library(value) or not hasattr(value, attr):
+                        break
+                    value = getattr(value, attr)
+                    add((root, path[:k + 1]), value)
     out += [((("default", k), ()), v) for k, v in enumerate(py.__defaults__ or ())]
     out += [((("kwdefault", n), ()), v) for n, v in sorted((py.__kwdefaults__ or {}).items())]
     return out
+
+
+def _attribute_chains(code, free):
+    """(root, attribute names) of each global or closure cell that `code` reads attributes
+    off: `helpers.bump(x)` is ("helpers", ("bump",))."""
+    ops = [i for i in dis.get_instructions(code) if i.opname not in ("EXTENDED_ARG", "CACHE")]
+    out = []
+    for k, op in enumerate(ops):
+        if op.opname == "LOAD_GLOBAL":
+            root = op.argval
+        elif op.opname in ("LOAD_DEREF", "LOAD_CLASSDEREF") and op.argval in free:
+            root = free.index(op.argval)
+        else:
+            continue
+        path = []
+        for attr in ops[k + 1:]:
+            if attr.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+                break
+            path.append(attr.argval)
+        if path:
+            out.append((root, tuple(path)))
+    return out
+
+
+def _library(module):
+    return module.__name__.split(".")[0] in LIBRARIES
 
 
 def callees(py):
