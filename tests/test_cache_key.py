@@ -162,3 +162,178 @@ def test_an_edit_between_two_processes_runs_the_edited_code(tmp_path, cached_gam
     src, cache = tmp_path / "copy" / "src", tmp_path / "copy" / "cache"
     edit(src, names, kind)
     assert run(src, names, cache) == EDITS[kind][3]
+
+
+# --- item 10: a full disk under the kernel cache ----------------------------------------
+
+FULL = textwrap.dedent("""
+    import errno, builtins, os, sys
+    import numpy as np, numbapuffer as npf
+    cache, simulate = sys.argv[1], sys.argv[2] == "simulate"
+    if simulate:  # every write into the cache dir fails as on a full disk (Numba: open; numbapuffer: os.open)
+        def full(path, *args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_open, real_os_open = builtins.open, os.open
+        def writing(path, mode):
+            return str(os.path.abspath(path)).startswith(cache) and mode
+        builtins.open = lambda path, mode="r", *a, **k: (full(path) if writing(path, "w" in mode or "a" in mode
+                                                                                  or "+" in mode) else
+                                                         real_open(path, mode, *a, **k))
+        os.open = lambda path, flags, *a, **k: (full(path) if writing(path, flags & (os.O_WRONLY | os.O_RDWR))
+                                                else real_os_open(path, flags, *a, **k))
+    sys.path.insert(0, "tests")
+    import walk, count
+    for game in (walk.game, count.game):
+        env = npf.make(game, num_envs=4, seed=0)
+        env.reset(seed=0)
+        for t in range(5):
+            env.step(np.full(4, t % 3, np.int32))
+        print(float(env.observations.sum()))
+""")
+
+
+def reference_sums():
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        import count
+        import walk
+    finally:
+        sys.path.remove(str(ROOT / "tests"))
+    import numpy as np
+    import numbapuffer as npf
+    out = []
+    for game in (walk.game, count.game):
+        env = npf.make(game, num_envs=4, seed=0)
+        env.reset(seed=0)
+        for t in range(5):
+            env.step(np.full(4, t % 3, np.int32))
+        out.append(float(env.observations.sum()))
+    return out
+
+
+def run_full(cache, how):
+    env = dict(os.environ, NUMBAPUFFER_CACHE_DIR=str(cache))
+    env.pop("NUMBA_CACHE_DIR", None)
+    out = subprocess.run([sys.executable, "-c", FULL, str(cache), how], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return [float(x) for x in out.stdout.split()], out.stderr
+
+
+def tmpfs(path, size):
+    """Mount a tmpfs of `size` bytes at `path` (as root, where mount works), else skip."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    path.mkdir()
+    out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
+                         capture_output=True, text=True)
+    if out.returncode:
+        pytest.skip(f"mount failed: {out.stderr.strip()}")
+
+
+def fill(folder, leave):
+    """Fill the file system of `folder` but for about `leave` bytes."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:  # ENOSPC: full
+        pass
+    finally:
+        os.close(fd)
+    os.truncate(folder / "filler", max(0, os.path.getsize(folder / "filler") - leave))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["full", "room_for_the_module_only", "simulate"])
+def test_a_full_cache_disk_compiles_in_memory_and_warns_once_naming_the_folder(tmp_path, how):
+    """Two games made with the cache's disk full: both run as they do with a cache, and one
+    warning names the folder. full: not even the generated module fits; room for the module
+    only: Numba's save of the compiled code fails (in the call, after compiling); simulate:
+    every write there fails (for machines where a tmpfs cannot be mounted)."""
+    expected = reference_sums()
+    disk = tmp_path / "disk"
+    if how == "simulate":
+        disk.mkdir()
+    else:
+        tmpfs(disk, 4 * 2**20)
+    try:
+        cache = disk / "cache"
+        cache.mkdir(mode=0o700)
+        (cache / "__pycache__").mkdir(mode=0o700)
+        if how != "simulate":
+            fill(disk, 0 if how == "full" else 16384)
+        sums, stderr = run_full(cache, how)
+        assert sums == expected
+        warned = [line for line in stderr.splitlines() if "numbapuffer: cannot write the kernel cache" in line]
+        assert len(warned) == 1 and f"in {cache} (No space left on device): compiling in memory" in warned[0]
+        assert "does not compile" not in stderr
+        assert not [p for p in cache.rglob("*") if p.name.endswith(".tmp") or ".tmp." in p.name]
+    finally:
+        if how != "simulate":
+            subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_cache_that_cannot_be_written_is_warned_about_once_per_folder(tmp_path):
+    from numbapuffer.engine import cache
+    import errno
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for folder in ("a", "a", "b"):
+            cache.unwritable(str(tmp_path / folder), OSError(errno.ENOSPC, "No space left on device"))
+    assert [str(w.message).split(" (")[0] for w in caught] == [
+        f"numbapuffer: cannot write the kernel cache in {tmp_path / f}" for f in ("a", "b")]
+
+
+# --- the same walk finds what debug mode checks -----------------------------------------
+
+POKE_HELPERS = textwrap.dedent("""
+    from numba import njit
+
+    @njit
+    def poke(row, k):
+        row[k] = 1.0
+""")
+
+POKE_GAME = textwrap.dedent("""
+    import numpy as np
+    from numba import njit
+    from gymnasium import spaces
+    import numbapuffer as npf
+    import npf_poke_helpers as helpers
+
+    @njit
+    def reset(s, p, buf, a):
+        buf.observations[a, 0] = 0.0
+
+    @njit
+    def step(s, p, buf, a):
+        helpers.poke(buf.observations[a], 3)  # past the row of 1
+
+    game = npf.Game("poke", np.dtype([("x", np.float64)]), reset, step,
+                    spaces.Box(-9, 9, (1,), np.float32), spaces.Discrete(2))
+""")
+
+
+@pytest.mark.slow
+def test_debug_mode_checks_a_helper_reached_as_a_module_attribute(tmp_path):
+    """Debug mode's bounds-checked twins reach helpers.poke too (a copy of the module holds
+    its twin), so its write past the row is caught and named, not made."""
+    import numpy as np
+    import numbapuffer as npf
+    (tmp_path / "npf_poke_helpers.py").write_text(POKE_HELPERS)
+    (tmp_path / "npf_poke_game.py").write_text(POKE_GAME)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        game = importlib.import_module("npf_poke_game").game
+        helpers = sys.modules["npf_poke_helpers"]
+        env = npf.make(game, num_envs=2, seed=0, debug=True)
+        env.reset(seed=0)
+        with pytest.raises(npf.GameStepError, match="in poke\\(\\) at .*npf_poke_helpers.py"):
+            env.step(np.zeros(2, np.int32))
+        assert helpers.poke.targetoptions.get("boundscheck") is None  # the game's own function untouched
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in ("npf_poke_game", "npf_poke_helpers"):
+            sys.modules.pop(name, None)

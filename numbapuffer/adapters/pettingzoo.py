@@ -163,6 +163,7 @@ class AECEnv(pettingzoo.AECEnv):
         return self.parallel.action_space(agent)
 
     def observe(self, agent):
+        self._check_reset("observe")
         return self._observations[agent]
 
     def reset(self, seed=None, options=None):
@@ -177,6 +178,7 @@ class AECEnv(pettingzoo.AECEnv):
         self.agent_selection = self.parallel.to_move()[0]
 
     def step(self, action):
+        self._check_reset("step")
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
@@ -204,6 +206,10 @@ class AECEnv(pettingzoo.AECEnv):
 
     def close(self):
         self.parallel.close()
+
+    def _check_reset(self, call):
+        if not hasattr(self, "_observations"):  # reset() sets it and the selection of the agent to act
+            raise RuntimeError(f"{self.parallel.env.game.name}: {call}() before reset(): call reset() first")
 
 
 def _idle_action(space):

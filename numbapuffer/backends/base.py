@@ -8,6 +8,8 @@
 A backend allocates (or maps) the buffers of all its games, and subclasses write
 async_reset, send, recv, _log (the log of every game, read and cleared) and close.
 """
+import math
+import numbers
 import os
 import weakref
 
@@ -18,7 +20,8 @@ from numbapuffer.engine import logs
 from numbapuffer.engine.buffers import buffer_specs, check_memory
 from numbapuffer.engine.checks import action_bounds, check_count, is_int, parse_seed, write_actions
 
-__all__ = ["Backend", "Workers", "check_split", "split_seed", "batch_groups", "owned_finalizer"]
+__all__ = ["Backend", "Workers", "check_split", "split_seed", "batch_groups", "owned_finalizer", "check_timeout",
+           "time_left", "MAX_TIMEOUT"]
 
 
 class Backend:
@@ -113,6 +116,15 @@ class Workers(Backend):
         A = self.agents_per_game
         return slice(group[0] * self._per * A, (group[-1] + 1) * self._per * A)
 
+    @property
+    def timeout(self):
+        """Seconds to wait for a worker's answer (float("inf"): no limit); checked when set."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value):
+        self._timeout = check_timeout(value)
+
     def _own(self, shutdown, *args):
         """Make `shutdown(*args)` this backend's finalizer, run in this process only."""
         self._owner = os.getpid()
@@ -141,6 +153,29 @@ class Workers(Backend):
             raise RuntimeError(f"{self.name}: send the actions of the batch the last recv returned first")
         if not self._in_flight:
             raise RuntimeError(f"{self.name}: recv needs an async_reset or send first")
+
+
+MAX_TIMEOUT = (2**31 - 1) // 1000  # seconds: poll() waits at most 2**31 - 1 ms
+
+
+def check_timeout(timeout):
+    """A backend's `timeout` as float seconds: a number > 0 and at most MAX_TIMEOUT (about 24
+    days), or float("inf") or None for no limit (a dead worker is still noticed at once)."""
+    if timeout is None:
+        return math.inf
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise TypeError(f"timeout must be a number of seconds (or None for no limit), got {timeout!r}")
+    seconds = float(timeout)
+    if not 0 < seconds <= MAX_TIMEOUT and seconds != math.inf:
+        raise ValueError(f"timeout must be > 0 and at most {MAX_TIMEOUT} seconds, or float('inf') or None for "
+                         f"no limit; got {timeout!r}")
+    return seconds
+
+
+def time_left(deadline, now):
+    """Seconds from `now` to `deadline` for a wait; None (wait as long as it takes) when the
+    deadline is infinite (timeout float("inf"))."""
+    return None if deadline == math.inf else max(0.0, deadline - now)
 
 
 def check_split(num_envs, num_workers):

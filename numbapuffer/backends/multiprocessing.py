@@ -31,7 +31,7 @@ import numpy as np
 
 from numbapuffer import envs
 from numbapuffer.engine import logs, pickling
-from numbapuffer.backends.base import Workers, batch_groups, check_split, split_seed
+from numbapuffer.backends.base import Workers, batch_groups, check_split, check_timeout, split_seed
 from numbapuffer.engine.buffers import allocate, touch
 from numbapuffer.engine.checks import check_count, is_int
 from numbapuffer.core import Env
@@ -78,7 +78,8 @@ class Multiprocessing(Workers):
     while the others keep stepping (EnvPool-style); env_ids say which agent rows it is.
     threads_per_worker: Numba threads in each worker (default: cores / workers, so they do
     not oversubscribe the cores). timeout: seconds to wait for a worker's answer before
-    declaring it hung (an attribute; start-up waits at least 60 s). A worker that dies or
+    declaring it hung (an attribute; start-up waits at least 60 s; float("inf") or None: no
+    limit). A worker that dies or
     raises makes the next call raise a RuntimeError naming it and the cause; every worker is
     then stopped and the shared memory released, as on close(), garbage collection and
     interpreter exit.
@@ -98,8 +99,7 @@ class Multiprocessing(Workers):
             else threads_per_worker
         if not is_int(threads) or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
             raise ValueError(f"threads_per_worker must be 1..{numba.config.NUMBA_NUM_THREADS}, got {threads!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        timeout = check_timeout(timeout)
         seeds = split_seed(seed, num_envs, num_workers)  # checked here, not in each worker
         specs = self._setup(game.name, game.observation_space, game.action_space, game.agents, num_envs, batch,
                             report_interval)
@@ -116,6 +116,7 @@ class Multiprocessing(Workers):
         self._procs, self._conns, self._fds = [], [], []
         self._poll = select.poll()  # the busy workers' sockets
         layout, size = _layout(specs)
+        _check_shm(game.name, size)
         self._shm = shared_memory.SharedMemory(f"npf_{os.getpid()}_{secrets.token_hex(6)}", create=True, size=size)
         self._shm.close()  # mapped again below so that arrays handed out never pin the SharedMemory object
         self._own(_shutdown, self._procs, self._conns, self._shm)
@@ -130,7 +131,7 @@ class Multiprocessing(Workers):
         self._drain()  # each worker answers once its env is built, with its Numba thread count
         _unlink(self._shm)  # every worker has mapped it
         self._started = True
-        self.timeout = float(timeout)
+        self.timeout = timeout
         self.worker_threads = list(self._replies)
 
     def _start(self, w, args):
@@ -225,7 +226,7 @@ class Multiprocessing(Workers):
     def _wait(self):
         """Read the answers of the busy workers that are ready, waiting at most `timeout`.
         A worker that died reads as end of file."""
-        ready = self._poll.poll(self.timeout * 1000)
+        ready = self._poll.poll(None if self.timeout == math.inf else self.timeout * 1000)
         if not ready:
             late = [w for w in range(self.num_workers) if self._busy[w]]
             self._fail(f"{self.name}: numbapuffer workers {late} did not answer within {self.timeout:g} s "
@@ -295,10 +296,33 @@ def _layout(specs):
     return layout, max(offset, 64)
 
 
+SHM = "/dev/shm"  # where Linux keeps the segments (shm_open); _map opens them there
+
+
+def _check_shm(name, size):
+    """Raise a MemoryError when a segment of `size` bytes would not fit in the free space of
+    SHM, before it is made: a segment is sparse, and writing a page past the free space
+    kills the process with SIGBUS."""
+    free = _shm_free()
+    if free is not None and size > free:
+        raise MemoryError(f"{name}: the multiprocessing backend needs {size:,} bytes ({size / 2**20:.3g} MiB) of "
+                          f"shared memory in {SHM}, which has {free:,} bytes ({free / 2**20:.3g} MiB) free; use "
+                          f"fewer games, free space there, or make it larger (docker run --shm-size=...)")
+
+
+def _shm_free():
+    """Bytes free in SHM for this user, or None where it cannot be told."""
+    try:
+        st = os.statvfs(SHM)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
 def _map(name, layout, size):
     """The buffers of a shared-memory block, mapped with mmap directly: arrays handed out
     keep the mapping alive, and unlinking never waits on them (Linux: /dev/shm)."""
-    fd = os.open(os.path.join("/dev/shm", name), os.O_RDWR)
+    fd = os.open(os.path.join(SHM, name), os.O_RDWR)
     try:
         block = mmap.mmap(fd, size)
     finally:

@@ -20,7 +20,7 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
 from numbapuffer import envs
 from numbapuffer.engine import logs
-from numbapuffer.backends.base import Workers, batch_groups, check_split, split_seed
+from numbapuffer.backends.base import Workers, batch_groups, check_split, check_timeout, split_seed, time_left
 from numbapuffer.engine.buffers import allocate
 from numbapuffer.engine.checks import check_count, is_int, parse_seed
 from numbapuffer.core import Env
@@ -37,7 +37,8 @@ class Ray(Workers):
     threads). batch_size (games; default num_envs): with batch_size < num_envs the actors
     form groups of batch_size games, and recv returns the first group whose actors are all
     done while the others keep stepping (EnvPool-style); env_ids say which agent rows it is.
-    timeout: seconds to wait for an actor's answer (start-up waits at least 120 s). An actor
+    timeout: seconds to wait for an actor's answer (start-up waits at least 120 s; float("inf")
+    or None: no limit). An actor
     that dies (or its node) or raises makes the call raise a RuntimeError naming the worker,
     its node and the cause; every actor is then killed, as on close() and garbage collection.
     """
@@ -50,8 +51,7 @@ class Ray(Workers):
         parse_seed(seed, num_envs)  # checked before Ray starts
         if not is_int(threads_per_worker) or threads_per_worker < 1:
             raise ValueError(f"threads_per_worker must be an integer >= 1, got {threads_per_worker!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        timeout = check_timeout(timeout)
         connect(address)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         num_workers = check_split(num_envs, math.gcd(num_envs, max(1, cpus // threads_per_worker))
@@ -72,10 +72,10 @@ class Ray(Workers):
         self._actors = [actor.remote(game, w * per, per, seeds[w], params, self.threads_per_worker)
                         for w in range(num_workers)]
         self._own(kill_actors, list(self._actors))
-        self.timeout = max(float(timeout), 120.0)  # starting an actor imports numba and loads kernels
+        self.timeout = max(timeout, 120.0)  # starting an actor imports numba and loads kernels
         self.workers = [None] * num_workers  # each actor's node id, node address, pid and threads
         self.workers = self._get(list(range(num_workers)), [a.where.remote() for a in self._actors])
-        self.timeout = float(timeout)
+        self.timeout = timeout
 
     # -- the interface --------------------------------------------------------------------
     def async_reset(self, seed=None):
@@ -119,8 +119,8 @@ class Ray(Workers):
                     self._fail(f"{self.name}: numbapuffer ray workers {late} did not answer within "
                                f"{self.timeout:g} s (hung in env code?)")
                 waiting += pending
-            left = min(sent for _, _, sent in self._in_flight) + self.timeout - now
-            ray.wait(waiting, num_returns=1, timeout=max(left, 0.0))
+            deadline = min(sent for _, _, sent in self._in_flight) + self.timeout
+            ray.wait(waiting, num_returns=1, timeout=time_left(deadline, now))
 
     def _log(self):
         """Means over every actor's episodes finished since the last read, plus "n"."""
@@ -139,7 +139,7 @@ class Ray(Workers):
         out, deadline = [], time.monotonic() + self.timeout
         for w, ref in zip(workers, refs):
             try:
-                out.append(ray.get(ref, timeout=max(0.0, deadline - time.monotonic())))
+                out.append(ray.get(ref, timeout=time_left(deadline, time.monotonic())))
             except GetTimeoutError:
                 self._fail(f"{self._worker_name(w)} did not answer within {self.timeout:g} s (hung in env code?)")
             except RayActorError as e:

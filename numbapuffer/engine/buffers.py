@@ -108,6 +108,9 @@ def adopt(game, buf, specs):
         where = f"{game}: buf.{name}"
         if not isinstance(arr, np.ndarray):
             raise TypeError(f"{where} must be a numpy array, got {type(arr).__name__}")
+        if isinstance(arr, np.ma.MaskedArray):  # Numba refuses it, and the kernels would ignore the mask
+            raise TypeError(f"{where} is a masked array (numpy.ma.MaskedArray), which the kernels cannot take: "
+                            "pass a plain numpy array (a masked array's .data is one)")
         if arr.shape != shape:
             raise ValueError(f"{where} has shape {arr.shape}, expected {shape}")
         if arr.dtype != dtype:

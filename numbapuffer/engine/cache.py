@@ -6,7 +6,9 @@ not a symlink, not writable by group or others, in a parent that others cannot r
 out of. A directory that fails (a planted `<tmp>/numbapuffer-<uid>`, a careless
 NUMBAPUFFER_CACHE_DIR) is refused with one warning line naming it and the directory used
 instead, and nothing in it is read. A damaged entry (an emptied, truncated or garbage
-file) is removed with a warning naming it, and the code is compiled again.
+file) is removed with a warning naming it, and the code is compiled again. A cache that cannot
+be written (a full disk, a quota) is warned about once per folder, and kernels are compiled
+in memory meanwhile: making an env never fails for want of room for its cache.
 """
 import atexit
 import os
@@ -17,7 +19,7 @@ import warnings
 
 from numba import njit
 
-__all__ = ["cache_dir", "unsafe", "private_dir", "heal", "njit_cached", "discard"]
+__all__ = ["cache_dir", "unsafe", "private_dir", "heal", "unwritable", "njit_cached", "discard"]
 
 _chosen = {}  # the directory asked for -> the one in use (decided once per process)
 
@@ -101,7 +103,9 @@ def heal(dispatcher):
     """Make `dispatcher` (an @njit(cache=True) function) treat a damaged cache entry as a
     miss: the entry's files are removed with a warning naming them, and Numba compiles
     again and saves a fresh entry. (Numba itself raises EOFError, UnpicklingError... on
-    every later call.) Uses Numba's cache internals; without them, does nothing."""
+    every later call.) A failed save (ENOSPC: Numba raised it from the call, after compiling)
+    keeps the compiled code in memory, with the warning of `unwritable`. Uses Numba's cache
+    internals; without them, does nothing."""
     cache = getattr(dispatcher, "_cache", None)
     files = getattr(cache, "_cache_file", None)
     index = getattr(files, "_index_path", None)
@@ -119,7 +123,30 @@ def heal(dispatcher):
             return None
 
     cache.load_overload = load_or_discard
+    save = cache.save_overload
+
+    def save_or_warn(sig, data):
+        try:
+            save(sig, data)
+        except OSError as e:  # (Numba removes its own temporary file)
+            folder = os.path.dirname(index)  # the cache's __pycache__: named by the cache dir itself
+            unwritable(os.path.dirname(folder) if os.path.basename(folder) == "__pycache__" else folder, e)
+
+    cache.save_overload = save_or_warn
     return dispatcher
+
+
+_unwritable = set()  # the folders warned about
+
+
+def unwritable(folder, error):
+    """Say once per folder that the kernel cache cannot be written in `folder` (`error`: a full
+    disk's ENOSPC, a quota's EDQUOT, ...); the kernels are compiled in memory meanwhile."""
+    if folder not in _unwritable:
+        _unwritable.add(folder)
+        warnings.warn(f"numbapuffer: cannot write the kernel cache in {folder} ({error.strerror or error}): "
+                      "compiling in memory, uncached, until there is room (free some space there, or set "
+                      "NUMBAPUFFER_CACHE_DIR to another folder)", stacklevel=3)
 
 
 def discard(base):

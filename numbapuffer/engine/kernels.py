@@ -6,8 +6,8 @@ and of everything Numba compiles into the kernels (fingerprint): the game's func
 every function they reach, by name, as a module's attribute, through a closure or a default
 argument, in any module, and every constant each of them reads; so an edited game never
 meets a stale cached kernel. A game whose functions cannot be imported by
-name (defined inside a function), or with nowhere to write a cache, is compiled in memory,
-uncached. Where the cache lives and what it trusts: numbapuffer/engine/cache.py.
+name (defined inside a function), or with nowhere to write a cache (or a full disk there), is
+compiled in memory, uncached. Where the cache lives and what it trusts: numbapuffer/engine/cache.py.
 """
 import dis
 import hashlib
@@ -21,7 +21,7 @@ import warnings
 import numba
 import numpy as np
 
-from numbapuffer.engine.cache import cache_dir, heal
+from numbapuffer.engine.cache import cache_dir, heal, unwritable
 
 __all__ = ["kernels", "cache_dir", "fingerprint", "references", "callees", "twin", "checked_twins"]
 
@@ -49,12 +49,14 @@ def kernels(game, checked=False):
     mod = _loaded.get(key)
     if mod is not None and mod.game is game:
         return mod
-    cached = all(_importable(f) for f in (game.reset, game.step)) and cache_dir() is not None
-    source = kernel_source(game, cached, checked)
-    modname = f"npf_{game.name}_{fingerprint(game, source)}"
-    if cached:
+    mod = None
+    if all(_importable(f) for f in (game.reset, game.step)) and cache_dir() is not None:
+        source = kernel_source(game, True, checked)
+        modname = f"npf_{game.name}_{fingerprint(game, source)}"
         mod = sys.modules.get(modname) or _import_generated(modname, source)
-    else:  # defined inside a function, or nowhere to write a cache: compile in memory, uncached
+    if mod is None:  # defined inside a function, nowhere to write a cache, or its disk full: in memory, uncached
+        source = kernel_source(game, False, checked)
+        modname = f"npf_{game.name}_{fingerprint(game, source)}"
         mod = types.ModuleType(modname)
         reset, step = checked_twins(game.reset, game.step) if checked else (game.reset, game.step)
         mod.__dict__.update(_reset=reset, _step=step)
@@ -85,41 +87,67 @@ def kernel_source(game, importable, checked=False):
 
 def references(py):
     """Everything Numba compiles into plain function `py` besides its own code, as (where,
-    value) pairs: the globals and closure cells its code (and the code nested in it) reads,
+    value) pairs: the globals and closure cells its code (and the code nested in it) names,
     the attributes it reads off modules found there, however deep (`helpers.bump`,
-    `pkg.sub.K`), and its default arguments. `where` is (root, path): root a global's name, a
-    closure cell's index, or ("default", i) / ("kwdefault", name); path the attribute names
-    read off modules from there. The one walk behind both the cache key and callees()."""
+    `pkg.sub.K`; not off numpy's, numba's or math's), and its default arguments. `where` is
+    (root, path): root a global's name, a closure cell's index, or ("default", i) /
+    ("kwdefault", name); path the attribute names read off modules from there. The one walk
+    behind both the cache key and callees(). (A global is any name the code uses that the
+    module defines, attribute names included: a few extra, never one missing.)"""
     free, cells = py.__code__.co_freevars, py.__closure__ or ()
     out, seen, codes = [], set(), [py.__code__]
+
+    def add(where, value):
+        if where not in seen:
+            seen.add(where)
+            out.append((where, value))
+
     while codes:
         code = codes.pop()
         codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-        ops = [i for i in dis.get_instructions(code) if i.opname not in ("EXTENDED_ARG", "CACHE")]
-        for k, op in enumerate(ops):
-            if op.opname == "LOAD_GLOBAL" and op.argval in py.__globals__:  # (else a builtin)
-                root, value = op.argval, py.__globals__[op.argval]
-            elif op.opname in ("LOAD_DEREF", "LOAD_CLASSDEREF") and op.argval in free:
-                root = free.index(op.argval)
-                try:
-                    value = cells[root].cell_contents
-                except ValueError:  # an empty cell
-                    continue
-            else:
-                continue
-            path = []
-            for attr in ops[k + 1:]:
-                if not (isinstance(value, types.ModuleType) and attr.opname in ("LOAD_ATTR", "LOAD_METHOD")
-                        and hasattr(value, attr.argval)):
-                    break
-                value = getattr(value, attr.argval)
-                path.append(attr.argval)
-            if (root, tuple(path)) not in seen:
-                seen.add((root, tuple(path)))
-                out.append(((root, tuple(path)), value))
+        roots = {n: py.__globals__[n] for n in code.co_names if n in py.__globals__}
+        for n in code.co_freevars:
+            if n in free and _contents(cells[free.index(n)]):
+                roots[free.index(n)] = cells[free.index(n)].cell_contents
+        for root, value in roots.items():
+            add((root, ()), value)
+        if any(isinstance(v, types.ModuleType) and not _library(v) for v in roots.values()):
+            for root, path in _attribute_chains(code, free):  # (reading bytecode costs: only here)
+                value = roots.get(root)
+                for k, attr in enumerate(path):
+                    if not isinstance(value, types.ModuleType) or _library(value) or not hasattr(value, attr):
+                        break
+                    value = getattr(value, attr)
+                    add((root, path[:k + 1]), value)
     out += [((("default", k), ()), v) for k, v in enumerate(py.__defaults__ or ())]
     out += [((("kwdefault", n), ()), v) for n, v in sorted((py.__kwdefaults__ or {}).items())]
     return out
+
+
+def _attribute_chains(code, free):
+    """(root, attribute names) of each global or closure cell that `code` reads attributes
+    off: `helpers.bump(x)` is ("helpers", ("bump",))."""
+    ops = [i for i in dis.get_instructions(code) if i.opname not in ("EXTENDED_ARG", "CACHE")]
+    out = []
+    for k, op in enumerate(ops):
+        if op.opname == "LOAD_GLOBAL":
+            root = op.argval
+        elif op.opname in ("LOAD_DEREF", "LOAD_CLASSDEREF") and op.argval in free:
+            root = free.index(op.argval)
+        else:
+            continue
+        path = []
+        for attr in ops[k + 1:]:
+            if attr.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+                break
+            path.append(attr.argval)
+        if path:
+            out.append((root, tuple(path)))
+    return out
+
+
+def _library(module):
+    return module.__name__.split(".")[0] in LIBRARIES
 
 
 def callees(py):
@@ -206,7 +234,8 @@ def _import_generated(modname, source):
     """The kernel module `modname`, run from `source` (never from the file: the file exists
     for Numba's cache, which keys its entries by the file's path and stamp). A file that
     differs from `source` (emptied, truncated, edited) is written again; its new stamp makes
-    Numba drop the entries compiled from the old one."""
+    Numba drop the entries compiled from the old one. None if the file cannot be written (a
+    full disk): the caller compiles in memory."""
     path = os.path.join(cache_dir(), modname + ".py")
     found = _read(path)
     if found != source:
@@ -214,9 +243,17 @@ def _import_generated(modname, source):
             warnings.warn(f"numbapuffer: damaged kernel cache file {path} (not the generated source); "
                           "written again, compiling again", stacklevel=3)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "w") as f:
-            f.write(source)
-        os.replace(tmp, path)  # atomic: workers may generate the same module at once
+        try:
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "w") as f:
+                f.write(source)
+            os.replace(tmp, path)  # atomic: workers may generate the same module at once
+        except OSError as e:  # ENOSPC, a quota, ...
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            unwritable(os.path.dirname(path), e)
+            return None
     mod = types.ModuleType(modname)
     mod.__file__ = path
     sys.modules[modname] = mod

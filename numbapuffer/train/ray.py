@@ -19,7 +19,7 @@ import torch
 
 from numbapuffer import envs
 from numbapuffer.engine import logs
-from numbapuffer.backends.base import check_split, owned_finalizer
+from numbapuffer.backends.base import check_split, check_timeout, owned_finalizer, time_left
 from numbapuffer.backends.ray import connect, kill_actors
 from numbapuffer.core import Env
 from numbapuffer.train.rollouts import Rollouts
@@ -45,7 +45,7 @@ class RayRollouts:
         self._finalizer = owned_finalizer(self, kill_actors, list(self._actors))
         self.n = cfg.num_envs * game.agents
         self.observation_space, self.action_space = game.observation_space, game.action_space
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
 
     def collect(self, policy, timer):
         """One rollout of every actor with `policy`'s weights: (batch, episode log)."""
@@ -54,7 +54,7 @@ class RayRollouts:
         refs, results, deadline = [a.collect.remote(weights) for a in self._actors], [], tick + self.timeout
         for w, ref in enumerate(refs):
             try:
-                results.append(ray.get(ref, timeout=max(0.0, deadline - time.perf_counter())))
+                results.append(ray.get(ref, timeout=time_left(deadline, time.perf_counter())))
             except (ray.exceptions.RayError, TimeoutError) as e:  # Ray's message names the node and pid
                 self.close()
                 raise RuntimeError(f"train --backend ray: rollout actor {w} failed: {e}") from e
