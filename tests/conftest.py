@@ -24,6 +24,9 @@ SLOW = (
     "tests/test_policy.py::test_cnn_trains_on_pixels", "tests/test_policy.py::test_normalized_pendulum",
     "tests/test_squared.py::test_a_generic_learner_picks_up_the_signal",
     # child processes that import numbapuffer or compile kernels
+    # check_env over every env: each compiles its serial, parallel and checked kernels (cold,
+    # most of the fast tier's time); the fast tier keeps the declaration, bad-action and bench checks
+    "tests/test_conformance.py::test_check_env_finds_no_problem",
     "tests/test_conformance.py::test_identical_on_one_and_two_threads",
     "tests/test_conformance.py::test_identical_as_plain_python",
     "tests/test_engine.py::test_identical_on_one_and_two_threads", "tests/test_engine.py::test_kernel_cache_is_used",

@@ -75,7 +75,7 @@ def test_numpy_integer_sizes_do_not_wrap():
     (dict(width=np.int64(2**40)), "at most 32767 cells a side"),
     (dict(vision=np.int16(20000)), "at most 32767 cells a side"),
     (dict(max_length=np.int64(2**40)), "do not fit a 24x24 grid"),
-    (dict(num_snakes=np.uint8(255)), "num_snakes must be at most 62"),
+    (dict(num_snakes=np.uint8(255)), "255 snakes of max_length 64 do not fit a 24x24 grid"),
     (dict(width=np.bool_(True)), "width must be an integer >= 1"),
     (dict(height=np.float64(24)), "height must be an integer >= 1"),
 ])
@@ -151,7 +151,7 @@ def test_params_seen_by_check_are_what_the_kernel_gets():
     ("breakout", dict(paddle_width=1e-45), "paddle_width=1.401298e-45 must be >= 0.01"),  # halved: 0
     ("pong", dict(ball_initial_speed_x=0.001), "ball_initial_speed_x=0.001 must be >= 0.01"),
     ("squared", dict(size=2**62), "size=4611686018427387904 must be <= 65536"),
-    ("squared", dict(max_steps=2**40), "max_steps=1099511627776 must be <= 2147483647"),
+    ("squared", dict(max_steps=2**40), "max_steps=1099511627776 must be <= 2147483646"),
     ("snake", dict(max_steps=2**31), "max_steps=2147483648 must be <= 2147483647"),
     ("cartpole", dict(max_steps=0), "max_steps=0 must be >= 1"),
 ])
@@ -163,7 +163,7 @@ def test_params_that_break_the_game_rejected(env_id, params, match):
 @pytest.mark.parametrize("env_id, params", [
     ("pong", dict(max_score=2**31 - 1, ball_max_speed_y=1, ball_speed_y_increment=1, paddle_height=639)),
     ("breakout", dict(lives=2**31 - 1, boards=(2**31 - 1) // 432, max_steps=2**31 - 1)),
-    ("squared", dict(size=2**16, max_steps=2**31 - 1)),
+    ("squared", dict(size=2**16, max_steps=2**31 - 2)),  # its step past max_steps must fit int32
     ("snake", dict(max_steps=2**31 - 1, food=576 - 256)),
 ])
 def test_params_at_their_limits_keep_observations_in_the_box(env_id, params):

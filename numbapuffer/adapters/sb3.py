@@ -91,7 +91,7 @@ def vec_env_class():
             if sorted(self._get_indices(indices)) != list(range(self.num_envs)):
                 raise ValueError(f"{game.name}: params are shared by all games of the native env: set_attr "
                                  f"{attr_name!r} with indices=None")
-            self.env.params[...] = game.make_params(**{**self.env.param_values(), attr_name: value})
+            self.env.set_params(**{attr_name: value})  # checked as make; the games restart at the next reset
 
         def env_method(self, method_name, *method_args, indices=None, **method_kwargs):
             if method_name != "render":
