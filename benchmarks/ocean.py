@@ -96,7 +96,7 @@ PAIRS = {
 
 def c_folders():
     """The folders under pufferlib/ocean of the C envs in PAIRS (what the build script compiles)."""
-    return sorted({pair.c_class.split(".")[2] for pair in PAIRS.values()})
+    return sorted(PAIRS)  # PufferLib's names: our ids are its folders
 
 
 def our_env(name, num_envs, seed=0):
