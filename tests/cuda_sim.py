@@ -48,7 +48,9 @@ def main(actions_path, out_path):
         out[f"{name}/reset.rng"] = env.state.copy_to_host()["rng"]
         state = env.state.copy_to_host()
         bad = acts[0].astype(np.float64 if box else np.int64)
-        bad.flat[-1] = np.nan if box else 99
+        space = env.single_action_space  # one past the highest legal value of the last entry
+        top = (space.start + space.n) if hasattr(space, "n") else np.asarray(space.nvec).flat[-1]
+        bad.flat[-1] = np.nan if box else top
         try:
             env.step(cuda.to_device(bad))
             refused = "accepted"

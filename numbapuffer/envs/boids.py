@@ -31,6 +31,8 @@ matching_factor 1 and margin_turn_factor 0).
 Deviation from PufferLib's C: its log adds boid 0's reward every `report_interval` steps and
 nothing per episode (there are none), so it is not ported; `max_steps` is ours.
 """
+import math
+
 import numpy as np
 from gymnasium import spaces
 from numba import njit
@@ -89,7 +91,7 @@ def fly(s, p, buf, a, i):
         if j == i:
             continue
         dx, dy = x - s.x[j], y - s.y[j]
-        dist = np.sqrt(dx * dx + dy * dy)
+        dist = f32(math.sqrt(dx * dx + dy * dy))  # as float32's sqrt (one rounding); CUDA has no np.sqrt
         if dist < PROTECTED_RANGE:
             near += 1
         elif dist < VISUAL_RANGE:  # never, with the C's ranges

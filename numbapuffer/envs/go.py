@@ -41,6 +41,8 @@ The board size fixes the state and spaces: `make_game(grid_size)`; `game` has 7.
 View (448x488 pixels at the default sizes): the board with its stones, scores above. Play:
   click a point; p passes.
 """
+import math
+
 import numpy as np
 from gymnasium import spaces
 from numba import njit
@@ -241,7 +243,7 @@ def end(s, p, buf, a):
 
 @njit
 def reset(s, p, buf, a):
-    s.size = np.int32(round(np.sqrt(s.board.shape[0])))
+    s.size = np.int32(round(math.sqrt(s.board.shape[0])))  # math: CUDA has no np.sqrt
     for i in range(s.board.shape[0]):
         s.board[i] = EMPTY
         s.previous[i] = EMPTY

@@ -41,6 +41,8 @@ View (296x324 pixels at the default sizes): the max_size x max_size grid (32-pix
 """
 from functools import partial
 
+import math
+
 import numpy as np
 from gymnasium import spaces
 from numba import njit
@@ -159,7 +161,7 @@ def observe(s, obs, vision):
 def reset(s, p, buf, a):
     load_map(s, p, rand_int(s, p.num_maps))
     s.tick = 0
-    s.vision = int(np.sqrt(buf.observations.shape[1]) + 0.5) // 2  # the window is 2 * vision + 1 a side
+    s.vision = int(math.sqrt(buf.observations.shape[1]) + 0.5) // 2  # the window is 2 * vision + 1 a side
     observe(s, buf.observations[a], s.vision)
 
 

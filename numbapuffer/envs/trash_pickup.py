@@ -33,6 +33,8 @@ View (480x512 pixels at the default sizes): the grid (48-pixel cells), agents bl
 """
 from functools import partial
 
+import math
+
 import numpy as np
 from gymnasium import spaces
 from numba import njit
@@ -100,7 +102,7 @@ def move(s, buf, a, k):
 def observe(s, k, obs):
     n = s.grid.shape[0]
     plane = obs.shape[0] // 5
-    r = np.int64(np.sqrt(plane) + 0.5) // 2
+    r = np.int64(math.sqrt(plane) + 0.5) // 2  # math: CUDA has no np.sqrt
     side = 2 * r + 1
     for i in range(obs.shape[0]):  # mostly empty: clear it all, then mark what is there
         obs[i] = 0
