@@ -48,9 +48,11 @@ def main(actions_path, out_path):
         out[f"{name}/reset.rng"] = env.state.copy_to_host()["rng"]
         state = env.state.copy_to_host()
         bad = acts[0].astype(np.float64 if box else np.int64)
-        space = env.single_action_space  # one past the highest legal value of the last entry
-        top = (space.start + space.n) if hasattr(space, "n") else np.asarray(space.nvec).flat[-1]
-        bad.flat[-1] = np.nan if box else top
+        space = env.single_action_space  # NaN, or one past the highest legal value of the last entry
+        if box:
+            bad.flat[-1] = np.nan
+        else:
+            bad.flat[-1] = (space.start + space.n) if hasattr(space, "n") else np.asarray(space.nvec).flat[-1]
         try:
             env.step(cuda.to_device(bad))
             refused = "accepted"
