@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import numbapuffer as npf
+from numbapuffer.engine import logs
 from numbapuffer.envs import trash_pickup
 from numbapuffer.envs.trash_pickup import AGENT, BIN, DOWN, EMPTY, LEFT, RIGHT, TRASH, UP
 
@@ -151,16 +152,12 @@ def test_logged_stats_match_the_c(tmp_path, monkeypatch):
     ours = npf.make("trash_pickup", num_envs=games, seed=0)
     ours.reset(seed=0)
     acts = random_actions(ours.single_action_space, ours.num_agents, 64, 0).astype(np.int32)
-    totals = {}
+    c_logs = []
     for t in range(steps):
-        _, _, _, _, info = c.step(acts[t % 64])
+        c_logs += c.step(acts[t % 64])[4]
         ours.step(acts[t % 64])
-        for log in info:
-            for k, v in log.items():
-                totals[k] = totals.get(k, 0) + v * (log["n"] if k != "n" else 1)
-    mine = ours.log()
-    theirs = {k: v / totals["n"] for k, v in totals.items()}
-    assert totals["n"] == 5 * games and mine["n"] == 5 * games * 3  # per game there, per agent here
+    mine, theirs = ours.log(), logs.merge(c_logs)  # the C's logs weighted by their counts, n summed
+    assert theirs["n"] == 5 * games and mine["n"] == 5 * games * 3  # per game there, per agent here
     assert mine["episode_length"] == theirs["episode_length"] == 300
     assert mine["team_return"] == pytest.approx(theirs["episode_return"], rel=0.02)
     # The C's trash_collected counts one bin as uncollected trash and leaves the last two
