@@ -24,7 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from numbapuffer import train as T  # noqa: E402
 
 CURVE_FIELDS = {"pong": "score", "connect4": "win", "squared": "episode_length", "cartpole": None,
-                "breakout_pixels": "score"}
+                "breakout_pixels": "score", "tetris": "score", "go": "perf", "trash_pickup": "trash_collected",
+                "freeway": "score", "enduro": "passed_cars"}
 
 
 def main():
