@@ -237,9 +237,11 @@ def test_random_play_matches_the_c(tmp_path, monkeypatch):
     """~256 games a side (its episodes are ~3900 steps): steps per game within 4% (sampling:
     ~1.6% each), reward per step within 6% (dominated by a few kills a game), and the logged
     means of the figures both log alike."""
+    pufferlib = pytest.importorskip("pufferlib")
     pytest.importorskip("pufferlib.ocean.moba.binding")
     from benchmarks.ocean import PAIRS, c_env, our_env, random_actions
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # its C reads resources/moba/game_map.npy from the current folder
+    (tmp_path / "resources").symlink_to(os.path.join(os.path.dirname(pufferlib.__file__), "resources"))
     pair = PAIRS["moba"]
     out = []
     for make in (our_env, c_env):
@@ -261,7 +263,8 @@ def test_random_play_matches_the_c(tmp_path, monkeypatch):
     assert ours_n >= 150 and c_n >= 150
     assert ours_len == pytest.approx(c_len, rel=0.04), out
     assert ours_r == pytest.approx(c_r, rel=0.06), out
-    for k in ("radiant_level", "dire_level", "radiant_support_kills", "radiant_support_creeps_killed",
-              "radiant_support_usage_w", "radiant_support_damage_dealt"):
-        assert ours_log[k] == pytest.approx(c_log[k], rel=0.12), k
+    # (kills, ~1 a game, are too few for a sharp test: +-10% between runs of the same side)
+    for k in ("radiant_level", "dire_level", "radiant_support_creeps_killed", "radiant_support_usage_w",
+              "radiant_support_damage_dealt"):
+        assert ours_log[k] == pytest.approx(c_log[k], rel=0.12), (k, ours_log[k], c_log[k])
     assert ours_log["dire_victory"] > 0.95 and c_log["dire_victory"] > 0.95
