@@ -62,6 +62,12 @@ PAIRS = {
     # 1000 maps (the default) leave +-3.5% between its own runs' reward per step.
     "grid": Pair("benchmarks.ocean_c:CGrid", dict(render_mode=None, num_maps=8192), dict(num_maps=8192),
                  parity_games=1024, parity_steps=4000),
+    # Random play loses every game to the scripted dire side after ~3900 steps: 1000 episode
+    # ends would be 3.9M game steps a side (~2.5 min of the C's alone). 512 games (~25 KB of
+    # our state each, 0.4 MB of the C's), and tests/test_moba.py compares ~256 ends a side.
+    "moba": Pair("benchmarks.ocean_c:c_moba", games=512, parity_games=256, parity_steps=4400,
+                 parity="its episodes are ~3900 steps of a 206-entity world: tests/test_moba.py compares "
+                        "steps per end, reward per step and the logged stats over ~256 ends a side"),
     "pacman": Pair("pufferlib.ocean.pacman.pacman:Pacman", parity_games=1024, parity_steps=1200),
     "pong": Pair("pufferlib.ocean.pong.pong:Pong", params={"preset": "pufferlib"}, parity_games=2048,
                  parity_steps=3000),

@@ -203,3 +203,28 @@ def target_with_ends(num_envs, **kwargs):
             return out
 
     return TargetEnds(num_envs=num_envs, **kwargs)
+
+
+def c_moba(num_envs, **kwargs):
+    """PufferLib's Moba with the end of each game shown as terminals: its C never sets them, and
+    restarts a game inside the step when an ancient falls. Each C game's `tick` (an int 28 bytes
+    into its struct MOBA, after a pointer, two ints and two bools, and two more ints) is 0 right
+    after a step only when it restarted; one strided view per run of equally spaced structs
+    reads them all (as CGrid's)."""
+    import ctypes
+    from pufferlib.ocean.moba.moba import Moba
+
+    class Flagged(Moba):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            envs = ctypes.cast(ctypes.c_void_p(self.c_envs), ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
+            self._games = num_envs
+            self._ticks = [np.frombuffer((ctypes.c_char * 4).from_address(envs[i] + 28), np.int32)
+                           for i in range(num_envs)]
+
+        def step(self, actions):
+            out = super().step(actions)
+            ended = np.array([t[0] == 0 for t in self._ticks])
+            self.terminals[:] = np.repeat(ended, self.num_agents // self._games)
+            return out
+    return Flagged(num_envs=num_envs, report_interval=10**9, **kwargs)

@@ -75,6 +75,12 @@ def grid(env):
     for action in (1, 3, 1, 1, 2):  # a few steps into the maze (walls just turn the agent)
         env.step(np.array([action], np.int32))
 
+def moba(env):
+    rng = np.random.default_rng(0)
+    for _ in range(400):  # random heroes: the first waves meet mid-lane
+        env.step(rng.integers(0, [7, 7, 3, 2, 2, 2], (env.num_agents, 6)).astype(np.int32))
+
+
 def pacman(env):
     rng = np.random.default_rng(3)
     for _ in range(60):  # wander the maze, turning now and then, eating dots
@@ -140,7 +146,7 @@ def tripletriad(env):
 
 PLAYS = {"blastar": blastar, "boids": boids_play, "breakout": breakout, "cartpole": cartpole, "checkers": checkers,
          "connect4": connect4, "connect4_selfplay": connect4_selfplay, "enduro": enduro, "freeway": freeway, "go":
-         go, "grid": grid, "pacman": pacman, "pong": pong, "rware": rware_play, "snake": snake_play, "squared":
+         go, "grid": grid, "moba": moba, "pacman": pacman, "pong": pong, "rware": rware_play, "snake": snake_play, "squared":
          squared, "target": target, "tetris": tetris, "tower_climb": tower_climb, "trash_pickup": trash_pickup,
          "tripletriad": tripletriad}
 SHOWN = {"boids": boids.make_game(32)}  # games other than the default

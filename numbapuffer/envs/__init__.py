@@ -27,6 +27,7 @@ ENVS = {
     "freeway": "Freeway",
     "go": "Go",
     "grid": "Grid",
+    "moba": None,
     "mountaincar": "MountainCar",
     "mountaincar_continuous": "MountainCarContinuous",
     "pacman": "Pacman",
