@@ -117,8 +117,8 @@ DEFAULTS = {
                             update_epochs=2, learning_rate=5e-4, ent_coef=0.01),
     "connect4": dict(total_steps=5_000_000, num_envs=1024, num_steps=16, minibatch_size=4096, update_epochs=2,
                      learning_rate=1e-3, hidden=256, layers=3),
-    # PufferLib's Ocean ports (issue 24): one short run each on 2 busy cores beat random play
-    # (README's training table); the settings are a start, not a tuned solution.
+    # PufferLib's Ocean ports: each beats random play in 16-74 s on 2 quiet cores (README's
+    # training table, docs/learning_<env>.png); the settings are a start, not a tuned solution.
     "tetris": dict(total_steps=4_000_000, num_envs=512, num_steps=64, minibatch_size=4096, update_epochs=2,
                    learning_rate=1e-3),
     "go": dict(total_steps=8_000_000, num_envs=512, num_steps=64, minibatch_size=4096, update_epochs=2,
