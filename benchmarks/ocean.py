@@ -168,17 +168,23 @@ def main():
     print(f"{'env':>14} {'games':>6} {'C steps/s':>13} " + " ".join(f"{f'{t} thr':>13} {'ratio':>6}" for t in threads))
     for name in args.envs or PAIRS:
         n = min(args.num_envs, PAIRS[name].games)
-        ours, c = our_env(name, n), c_env(name, n)
-        ours.reset(seed=0)
-        acts = random_actions(ours.single_action_space, ours.num_agents, 64, 0)
+        # one env of ours per thread count, each with the default kernel choice (threads.Pacer),
+        # as a user gets it: one env stepped at both counts in turn would carry the choice it
+        # measured at one count into the rounds of the other
+        ours = {t: our_env(name, n) for t in threads}
+        c = c_env(name, n)
+        first = ours[threads[0]]
+        acts = random_actions(first.single_action_space, first.num_agents, 64, 0)
         cases = {"c": (c.step, acts.astype(c.actions.dtype), c.num_agents, None)}
-        for t in threads:
-            cases[t] = (ours.step, acts.astype(ours.actions.dtype), ours.num_agents, t)
+        for t, env in ours.items():
+            env.reset(seed=0)
+            cases[t] = (env.step, acts.astype(env.actions.dtype), env.num_agents, t)
         rates = interleaved(cases, args.seconds, args.rounds)
         row = " ".join(f"{rates[t]:>13,.0f} {rates[t] / rates['c']:>6.2f}" for t in threads)
         print(f"{name:>14} {n:>6} {rates['c']:>13,.0f} {row}", flush=True)
         c.close()
-        ours.close()
+        for env in ours.values():
+            env.close()
     print(f"median of {args.rounds} interleaved rounds of {args.seconds:g} s; {machine()}")
 
 
