@@ -71,10 +71,12 @@ __all__ = ["Env", "Game", "View", "ended_games", "rand", "rand_float", "rand_int
            "INT32_MAX", "factory"]
 
 AUTORESET = ("same_step", "next_step", "disabled")  # kernel codes 0, 1, 2
-# Below this many games the serial kernel is used: launching threads costs ~2-4 us, more
-# than it saves on few games (Pong on 2 threads: serial wins up to ~700 games; games
-# that cost more per step cross over sooner). From this many on, the env steps with
-# whichever kernel is faster right now (threads.Pacer). Env.use_serial() overrides.
+# Below this many agents the serial kernel is used: launching threads costs ~2-4 us, more
+# than it saves on little work (Pong on 2 threads: serial wins up to ~700 games; games
+# that cost more per step cross over sooner). Agents, not games, measure the work: 16 games
+# of PufferLib's Snake are 4096 snakes, which two threads step 1.4x faster than one. From
+# this many on, the env steps with whichever kernel is faster right now (threads.Pacer).
+# Env.use_serial() overrides.
 SERIAL_BELOW = 256
 
 
@@ -159,14 +161,14 @@ class Env:
         self._discrete = (int(self._lo[0]), int(self._hi[0])) if isinstance(space, spaces.Discrete) else None
         self._ready = False
         self.closed = False
-        self.use_serial(True if self.num_envs < SERIAL_BELOW else None)
+        self.use_serial(True if self.num_agents < SERIAL_BELOW else None)
         threads.track(self)  # a forked child steps it with the serial kernels (threads.forked)
         if render_mode == "human":  # as gymnasium's envs: the window follows every reset and step
             self.reset, self.step = _shown(self, self.reset), _shown(self, self.step)
 
     def use_serial(self, serial: bool | None = True):
         """Step with the serial kernel (True), the parallel one (False), or whichever is
-        faster on this machine right now (None, the default from SERIAL_BELOW games on: the
+        faster on this machine right now (None, the default from SERIAL_BELOW agents on: the
         env times its steps and re-measures as the load changes; see threads.Pacer). A debug
         env always steps with its serial, checked kernels; so does every env of a process forked
         after its thread pool started (threads.forked)."""
