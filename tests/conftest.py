@@ -7,8 +7,11 @@ themselves with @pytest.mark.slow; the tests below, written before the tiers, ar
 Tests that need PufferLib's C (they skip without it) are marked `pufferlib`; .ci/run runs them
 in the venv it builds PufferLib into."""
 import inspect
+import os
 
 import pytest
+
+from numbapuffer.envs import ENVS
 
 SLOW = (
     # whole files: Ray clusters, third-party trainers, notebooks
@@ -54,6 +57,19 @@ SLOW = (
     "tests/test_vector.py::test_close_stops_every_worker", "tests/test_vector.py::test_garbage_collection",
     "tests/test_vector.py::test_interpreter_exit", "tests/test_vector.py::test_a_script_without_the_main_guard",
     "tests/test_vector.py::test_bench_vec_command", "tests/test_vector.py::test_ray_is_imported_only",
+    # a kernel variant beyond an env's default one, each costing a cold compile of its own:
+    # check_env of a preset or a variant (its checked and parallel kernels), other sizes
+    # (another state layout); the fast tier keeps each env's default kernels and the rules
+    # of sizes and presets in tests/test_authoring.py and tests/test_engine.py
+    "tests/test_snake.py::test_pufferlib_preset_plays_on_pufferlibs_sizes", "tests/test_snake.py::test_a_larger_game",
+    "tests/test_rware.py::test_sizes", "tests/test_connect4.py::test_searching_opponent_passes_check_env",
+    "tests/test_connect4.py::test_pufferlib_preset_passes_check_env",
+    "tests/test_breakout.py::test_pufferlib_preset_passes_check_env",
+    "tests/test_squared.py::test_pufferlib_preset_passes_check_env",
+    "tests/test_pong.py::test_pufferlib_preset_passes_check_env", "tests/test_pong.py::test_pufferlib_rewards_pass_check_env",
+    "tests/test_pixels.py::test_stack_is_a_param_of_make_game", "tests/test_go.py::test_params_and_sizes_are_checked",
+    "tests/test_tetris.py::test_sizes_are_checked", "tests/test_checkers.py::test_sizes_and_checks",
+    "tests/test_inputs.py::test_numpy_integer_sizes_do_not_wrap", "tests/test_grid.py::test_sizes_check",
     # a C compiler; games that must fail to compile (failed compiles are never cached)
     "tests/test_pong.py::test_identical_to_the_c_loop", "tests/test_mistakes.py::",
 )
@@ -63,8 +79,22 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "pufferlib: needs PufferLib's build (.ci/run runs these in its venv)")
 
 
+def xdist_group(item):
+    """The worker group of a test (pytest-xdist's --dist loadgroup, set in pyproject's addopts):
+    every test of one env (its own file, and the shared suites' cases for it) runs on one
+    worker, so that a cold run compiles each env's kernels once, not once per worker; other
+    tests are grouped by file."""
+    params = getattr(item, "callspec", None)
+    for value in (params.params.values() if params else ()):
+        if isinstance(value, str) and value in ENVS:
+            return value
+    stem = os.path.basename(item.path).removesuffix(".py").removeprefix("test_")
+    return stem if stem in ENVS else item.nodeid.split("::")[0]
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
         if item.nodeid.startswith(SLOW):
             item.add_marker(pytest.mark.slow)
         # a test that skips without PufferLib's C is run where it is built: the same rule, named once

@@ -14,17 +14,28 @@ def test_ok_game_and_an_env_instance_pass():
     assert repr(npf.check_env(env, num_envs=16)) == "no problems found"
 
 
+# Each planted game compiles its own serial, parallel and checked kernels (~9 s cold): three
+# run in the fast tier (a wrong dtype, a non-finite reward named by debug mode, a read of the
+# observations), the others in the slow one (`-m slow`, which .ci/run runs)
+SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize("game, words", [
     (broken.fraction_into_int, [r"reset writes \d+\.5 \(a fraction\) into observation \(0,\)", "int8 buffer silently stores"]),
-    (broken.wraps_uint8, [r"writes \d00 \(outside uint8's range\) into observation \(0,\)", r"silently stores \d+"]),
-    (broken.outside_space, [r"observation \(\d,\) of agent \d+ is \d\.0 at step \d+, outside the observation space \[0\.0, 1\.0\]"]),
-    (broken.unwritten_observation, [r"reset leaves observation \(1,\) of agent 0 unwritten \(it keeps stale memory\)"]),
-    (broken.numpy_random, [r"the (second serial-kernel|parallel-kernel) run.* differs from the first serial-kernel run at step \d+", "np.random"]),
-    (broken.reset_forgets_field, [r"differs from a brand-new game in state field\(s\) t: reset must set every field"]),
+    pytest.param(broken.wraps_uint8, [r"writes \d00 \(outside uint8's range\) into observation \(0,\)", r"silently stores \d+"],
+                 marks=SLOW),
+    pytest.param(broken.outside_space, [r"observation \(\d,\) of agent \d+ is \d\.0 at step \d+, outside the observation space \[0\.0, 1\.0\]"],
+                 marks=SLOW),
+    pytest.param(broken.unwritten_observation, [r"reset leaves observation \(1,\) of agent 0 unwritten \(it keeps stale memory\)"],
+                 marks=SLOW),
+    pytest.param(broken.numpy_random, [r"the (second serial-kernel|parallel-kernel) run.* differs from the first serial-kernel run at step \d+", "np.random"],
+                 marks=SLOW),
+    pytest.param(broken.reset_forgets_field, [r"differs from a brand-new game in state field\(s\) t: reset must set every field"],
+                 marks=SLOW),
     (broken.nan_reward, [r"game 0, step 2: reward of agent 0 is nan: .*must be finite",
                          r"in step_nan\(\) at .*broken_envs.py:\d+\n +buf.rewards\[a\] = np.nan"]),
     (broken.reads_observations, ["must not read observations"]),
-    (broken.never_ends, ["no episode finished in 20000 random steps"]),
+    pytest.param(broken.never_ends, ["no episode finished in 20000 random steps"], marks=SLOW),
 ])
 def test_planted_mistakes_are_named(game, words):
     problems = npf.check_env(game, num_envs=16)

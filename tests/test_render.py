@@ -24,7 +24,7 @@ SIZES = {"acrobot": (500, 500), "mountaincar": (400, 600), "mountaincar_continuo
          "breakout": (330, 576), "cartpole": (320, 600), "connect4": (464, 448),
          "connect4_selfplay": (464, 448), "snake": (520, 488), "squared": (432, 404),
          "blastar": (480, 640), "boids": (360, 540), "checkers": (512, 512), "enduro": (630, 456),
-         "freeway": (360, 608), "go": (488, 448), "grid": (324, 296), "pacman": (660, 560), "rware": (528, 480),
+         "freeway": (360, 608), "go": (488, 448), "moba": (560, 512), "grid": (324, 296), "pacman": (660, 560), "rware": (528, 480),
          "target": (720, 1080), "tetris": (688, 424), "tower_climb": (390, 776), "trash_pickup": (512, 480),
          "tripletriad": (500, 520)}
 
@@ -237,7 +237,7 @@ FEEDS = {"acrobot": ("left:3,right:3", 6, 6), "mountaincar": ("left:3,right:3", 
          "snake": ("left:3,up:3", 6, 6), "squared": ("right:3,down:3", 6, 6),
          "blastar": ("left:3,space:3", 6, 6), "boids": ("up:3,left:3", 6, 6),
          "checkers": ("space:1,none:1,space:1", 3, 2), "enduro": ("up:3,left:3", 6, 6), "freeway": ("up:6", 6, 6),
-         "go": ("p:1,none:1,p:1", 3, 2), "grid": ("up:3,left:3", 6, 6), "pacman": ("left:3,up:3", 6, 6),
+         "go": ("p:1,none:1,p:1", 3, 2), "grid": ("up:3,left:3", 6, 6), "moba": ("up:3,left:3", 6, 6), "pacman": ("left:3,up:3", 6, 6),
          "rware": ("up:3,left:3", 6, 6), "target": ("left:3,up:3", 6, 6), "tetris": ("left:3,up:3", 6, 6),
          "tower_climb": ("right:1,none:1,up:1", 3, 2), "trash_pickup": ("up:1,none:1,right:1", 3, 2),
          "tripletriad": ("1:1,none:1,s:1", 3, 2)}

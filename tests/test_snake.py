@@ -432,6 +432,9 @@ def test_pufferlib_spawns_may_take_a_corpse():
 def test_pufferlib_preset_needs_pufferlibs_sizes():
     with pytest.raises(ValueError, match="food=4096 do not fit a 24x24 grid"):
         npf.make("snake", preset="pufferlib")
+
+
+def test_pufferlib_preset_plays_on_pufferlibs_sizes():
     g = snake.make_game(**snake.PUFFERLIB_SIZES)
     env = npf.make(g, num_envs=1, seed=0, preset="pufferlib")
     env.reset(seed=0)
