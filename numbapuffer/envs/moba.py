@@ -71,6 +71,9 @@ Deviations from the C, where it has bugs that are not the game:
   a move or read off the map is blocked or a wall (the C reads past its grid).
 - A stunned agent's reward is 0 (the C leaves the last step's in the buffer); this happens
   only without scripted opponents.
+Beside the C (tests/test_moba.py, random play): episode lengths within 2%; the reward per
+  agent-step only within ~3 standard errors (a game's reward comes in lumps: hero kills and
+  towers), and the support's last-step figures are rare events (the C's log keeps one a game).
 """
 import numpy as np
 from gymnasium import spaces
@@ -88,16 +91,17 @@ from numbapuffer.envs.moba_data import (BASE_TEAM, CELLS, CREEP0, CREEPS, DIRE_A
                                         WAYPOINT_Y, WAYPOINTS_N)
 from numbapuffer.envs.moba_paths import (ATN_X, ATN_Y, CAMP_TABLE, NO_STEP, WAYPOINT_TABLE, static_step,
                                          step_towards)
-from numbapuffer.envs.moba_rules import (EMPTY, L_AUTO, L_DEATH, L_DISTANCE, L_E, L_Q, L_RETURN, L_TOWER, L_W,
-                                         L_XP, NONE, PLAYER_LOG, R_DEATH, R_DISTANCE, R_TOWER, R_XP, SCAN, WALL,
-                                         basic_attack, kill, l1, move_to, nearest, scan, spawn_creep,
-                                         spawn_neutral, spawn_player, tile, update_cooldowns, update_status)
+from numbapuffer.envs.moba_rules import (EMPTY, FOES, L_AUTO, L_DEATH, L_DISTANCE, L_Q, L_RETURN, L_TOWER, L_XP,
+                                         NONE, PLAYER_LOG, R_DEATH, R_DISTANCE, R_TOWER, R_XP, SCAN, SKIP_CREEPS,
+                                         SKIP_NEUTRALS, SKIP_NONE, SKIP_TOWERS, WALL, basic_attack, i64, kill, l1,
+                                         move_to, nearest, scan, skill_timer, spawn_creep, spawn_neutral,
+                                         spawn_player, tile, update_cooldowns, update_status)
 from numbapuffer.envs.moba_skills import cast
 from numbapuffer.envs.moba_view import CELL, TOP, bots, draw, idle
 
 f32 = np.float32
 MAP_OBS, HERO_OBS = 11 * 11 * 4, 26
-CREEP_VISION, NEUTRAL_VISION, TOWER_VISION = 7, 3, 5
+CREEP_VISION, NEUTRAL_VISION, TOWER_VISION = i64(7), i64(3), i64(5)
 PARAMS = dict(vision_range=5, agent_speed=f32(1.0), reward_death=f32(-1.0), reward_xp=f32(0.006),
               reward_distance=f32(0.05), reward_tower=f32(3.0))
 LOG = ("perf", "score", "radiant_victory", "dire_victory", "radiant_level", "dire_level", "radiant_towers_alive",
@@ -123,19 +127,18 @@ STATE = np.dtype([
 ])
 
 
-@njit
+@njit(_nrt=False)
 def jitter(s):
     return f32(2) * rand_float(s) - f32(1)
 
 
-@njit
-def walk(s, p, e, table, dst_y, dst_x):
-    """One step of e towards cell (dst_y, dst_x) on the C's paths (`table`: a row of STATIC for a
-    fixed destination, else -1); blocked, a random jitter instead."""
-    sy, sx = int(s.y[e]), int(s.x[e])
-    k = static_step(table, sy * SIDE + sx) if table >= 0 else step_towards(s, dst_y, dst_x, sy, sx)
+@njit(_nrt=False)
+def walk(s, p, e, k):
+    """One step of e along step k of the C's paths (moba_paths.py; NO_STEP: none); blocked, a
+    random jitter instead."""
     if k >= NO_STEP:
         return
+    sy, sx = int(s.y[e]), int(s.x[e])
     m = p.agent_speed * s.move_modifier[e]
     if move_to(s, e, f32(int(f32(sy) + m * ATN_Y[k])), f32(int(f32(sx) + m * ATN_X[k]))) == 0:
         return
@@ -144,40 +147,52 @@ def walk(s, p, e, table, dst_y, dst_x):
     move_to(s, e, s.y[e] + jy, s.x[e] + jx)
 
 
-@njit
+@njit(_nrt=False)
+def chase(s, p, e, y, x):
+    """A step of e towards cell (y, x)."""
+    walk(s, p, e, step_towards(s, y, x, int(s.y[e]), int(s.x[e])))
+
+
+@njit(_nrt=False)
+def head_for(s, p, e, table):
+    """A step of e towards fixed destination `table` (a lane's waypoint or a camp)."""
+    walk(s, p, e, static_step(table, int(s.y[e]) * SIDE + int(s.x[e])))
+
+
+@njit(_nrt=False)
 def creep_ai(s, p, e):
     """A creep's turn, and a scripted hero's."""
     if s.tick % 5 == 0:
-        scan(s, e, CREEP_VISION, True, False, False, True, False)
+        scan(s, e, CREEP_VISION, FOES, SKIP_NEUTRALS)
     if s.scan_n[e] > 0:
         t = nearest(s, e)
         ty, tx = s.y[t], s.x[t]
         if l1(s, e, ty, tx) < 2:
             basic_attack(s, p, e, t)
-        walk(s, p, e, -1, int(ty), int(tx))
+        chase(s, p, e, int(ty), int(tx))
     else:
         lane, w = s.lane[e], s.waypoint[e]
         wy, wx = WAYPOINT_Y[lane, w], WAYPOINT_X[lane, w]
-        walk(s, p, e, WAYPOINT_TABLE[lane, w], int(wy), int(wx))
+        head_for(s, p, e, WAYPOINT_TABLE[lane, w])
         if l1(s, e, wy, wx) < 2 and w < WAYPOINTS_N[lane] - 1:
             s.waypoint[e] = w + 1
 
 
-@njit
+@njit(_nrt=False)
 def neutral_ai(s, p, e):
     if s.tick % 5 == 0:
-        scan(s, e, NEUTRAL_VISION, True, False, True, True, True)
+        scan(s, e, NEUTRAL_VISION, FOES, SKIP_CREEPS | SKIP_NEUTRALS | SKIP_TOWERS)
     if s.scan_n[e] > 0:
         t = nearest(s, e)
         if l1(s, e, s.y[t], s.x[t]) < 2:
             basic_attack(s, p, e, t)
         else:
-            walk(s, p, e, -1, int(s.y[t]), int(s.x[t]))
+            chase(s, p, e, int(s.y[t]), int(s.x[t]))
     elif l1(s, e, SPAWN_Y[e], SPAWN_X[e]) > 2:
-        walk(s, p, e, CAMP_TABLE[(e - NEUTRAL0) // 4], int(SPAWN_Y[e]), int(SPAWN_X[e]))
+        head_for(s, p, e, CAMP_TABLE[(e - NEUTRAL0) // 4])
 
 
-@njit
+@njit(_nrt=False)
 def hero_turn(s, p, e, act):
     """An agent's hero: list targets, cast or attack, move."""
     vy = f32(100 * (act[0] - 3)) / f32(300)
@@ -186,24 +201,20 @@ def hero_turn(s, p, e, act):
     if mag > 1:
         vy /= mag
         vx /= mag
-    if act[2] == 2:
-        scan(s, e, p.vision_range, True, False, True, True, False)
-    else:
-        scan(s, e, p.vision_range, True, False, False, False, False)
+    scan(s, e, p.vision_range, FOES, SKIP_CREEPS | SKIP_NEUTRALS if act[2] == 2 else SKIP_NONE)
     t = nearest(s, e) if s.scan_n[e] > 0 else NONE
-    if act[3] and s.q_timer[e] <= 0 and cast(s, p, e, 0, t) == 0:
-        s.plog[e, L_Q] += 1
-    elif act[4] and s.w_timer[e] <= 0 and cast(s, p, e, 1, t) == 0:
-        s.plog[e, L_W] += 1
-    elif act[5] and s.e_timer[e] <= 0 and cast(s, p, e, 2, t) == 0:
-        s.plog[e, L_E] += 1
-    elif t != NONE and basic_attack(s, p, e, t) == 0:
-        s.plog[e, L_AUTO] += 1
+    for k in range(3):  # q, else w, else e (a loop: one compiled cast(), not one per slot)
+        if act[3 + k] and skill_timer(s, e, k) <= 0 and cast(s, p, e, k, t) == 0:
+            s.plog[e, L_Q + k] += 1
+            break
+    else:
+        if t != NONE and basic_attack(s, p, e, t) == 0:
+            s.plog[e, L_AUTO] += 1
     m = s.move_modifier[e] * p.agent_speed
     move_to(s, e, s.y[e] + m * vy, s.x[e] + m * vx)
 
 
-@njit
+@njit(_nrt=False)
 def step_heroes(s, p, buf, a, agents):
     for e in range(PLAYERS):
         for r in range(4):
@@ -235,7 +246,7 @@ def step_heroes(s, p, buf, a, agents):
             buf.rewards[a + e] = total
 
 
-@njit
+@njit(_nrt=False)
 def step_world(s, p):
     """Neutrals, creeps and towers, in the C's order."""
     if s.tick % 600 == 0:
@@ -266,18 +277,18 @@ def step_world(s, p):
         if s.attack_timer[e] > 0:
             continue
         if s.tick % 3 == 0:
-            scan(s, e, TOWER_VISION, True, False, False, True, True)
+            scan(s, e, TOWER_VISION, FOES, SKIP_NEUTRALS | SKIP_TOWERS)
         t = nearest(s, e)
         if t != NONE:
             basic_attack(s, p, e, t)
 
 
-@njit
+@njit(_nrt=False)
 def u8(v):
     return np.uint8(int(v) & 255)
 
 
-@njit
+@njit(_nrt=False)
 def observe(s, p, obs, e):
     for i in range(obs.shape[0]):
         obs[i] = 0
@@ -297,7 +308,7 @@ def observe(s, p, obs, e):
     obs[o + 11] = u8(2 * s.w_timer[e])
     obs[o + 12] = u8(2 * s.e_timer[e])
     obs[o + 13] = u8(50 * s.attack_timer[e])
-    obs[o + 14] = u8(50 * 8)  # every hero's cooldown is 8
+    obs[o + 14] = (50 * 8) & 255  # every hero's cooldown is 8
     obs[o + 15] = u8(255 * s.is_hit[e])
     obs[o + 16] = u8(255 * s.team[e])
     obs[o + 17 + e % 5] = 255
@@ -322,8 +333,8 @@ def observe(s, p, obs, e):
             obs[i + 3] = u8(s.level[t] / 30.0)
 
 
-@njit
-def reset(s, p, buf, a):
+@njit(_nrt=False)
+def new_game(s, p, buf, a):
     s.tick = 0
     s.creep_idx = 0
     s.far_searches = 0
@@ -383,7 +394,7 @@ def reset(s, p, buf, a):
         observe(s, p, buf.observations[a + k], k)
 
 
-@njit
+@njit(_nrt=False)
 def step(s, p, buf, a):
     for e in range(ENTITIES):
         s.target_pid[e] = NONE
@@ -419,7 +430,16 @@ def step(s, p, buf, a):
         observe(s, p, buf.observations[a + k], k)
 
 
-@njit
+# The engine inlines a game's reset and step into its kernels at Numba's IR level, reset twice
+# into the step kernel: copied and retyped three times, new_game's body cost seconds of each
+# cold compile, and a call costs nothing beside a step of ~20 us. (step stays inlined: as a
+# function of its own it was one more level whose compile re-optimises all it calls, ~4 s.)
+@njit(_nrt=False)
+def reset(s, p, buf, a):
+    new_game(s, p, buf, a)
+
+
+@njit(_nrt=False)
 def log_support(s, ep):
     ep.radiant_support_episode_return = s.plog[0, 0]
     ep.radiant_support_reward_death = s.plog[0, 1]

@@ -25,14 +25,20 @@ PLAYER_LOG = ("episode_return", "reward_death", "reward_xp", "reward_distance", 
               "deaths", "damage_dealt", "damage_received", "healing_dealt", "healing_received", "creeps_killed",
               "neutrals_killed", "towers_killed", "usage_auto", "usage_q", "usage_w", "usage_e")
 R_DEATH, R_XP, R_DISTANCE, R_TOWER = 0, 1, 2, 3  # s.reward[pid]: this step's reward components
+# Numbers that game code passes to @njit functions are numpy scalars (np.int64(7), not 7): Numba
+# compiles a function once for each literal argument it is given (scan() was compiled 9 times).
+i64 = np.int64
+# scan()'s filters: foes (or friends) only, and the kinds it skips (bits of KIND)
+FOES = np.True_
+SKIP_NONE, SKIP_CREEPS, SKIP_NEUTRALS, SKIP_TOWERS = i64(0), i64(1 << CREEP), i64(1 << NEUTRAL), i64(1 << TOWER)
 
 
-@njit
+@njit(_nrt=False)
 def l1(s, e, y, x):
     return abs(s.y[e] - y) + abs(s.x[e] - x)
 
 
-@njit
+@njit(_nrt=False)
 def tile(s, c):
     """The map tile of cell c, as the C's grid holds it."""
     v = s.cells[c]
@@ -43,7 +49,7 @@ def tile(s, c):
     return s.grid_id[v]
 
 
-@njit
+@njit(_nrt=False)
 def move_to(s, e, y, x):
     """Entity e to (y, x) if that cell is empty or its own; 0 if it moved, else 1. (Off the map:
     blocked; the C reads past its grid there.)"""
@@ -61,7 +67,7 @@ def move_to(s, e, y, x):
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def move_near(s, e, t):
     for dy in range(-1, 2):
         for dx in range(-1, 2):
@@ -70,7 +76,7 @@ def move_near(s, e, t):
     return 1
 
 
-@njit
+@njit(_nrt=False)
 def kill(s, e):
     if s.pid[e] == NONE:
         return
@@ -82,7 +88,7 @@ def kill(s, e):
     s.x[e] = 0
 
 
-@njit
+@njit(_nrt=False)
 def level_stats(s, e):
     lvl = s.level[e]
     s.max_health[e] = BASE_HEALTH[e] + f32(lvl * HP_GAIN[e])
@@ -90,7 +96,7 @@ def level_stats(s, e):
     s.damage[e] = BASE_DAMAGE + f32(lvl * DAMAGE_GAIN[e])
 
 
-@njit
+@njit(_nrt=False)
 def spawn_player(s, e):
     kill(s, e)
     s.pid[e] = e
@@ -107,14 +113,14 @@ def spawn_player(s, e):
     s.target_pid[e] = NONE
     s.waypoint[e] = 1
     while True:  # a random empty cell within 7 of the base's spawn point
-        y = int(SPAWN_Y[e]) + rand_int(s, 15) - 7
-        x = int(SPAWN_X[e]) + rand_int(s, 15) - 7
+        y = int(SPAWN_Y[e]) + rand_int(s, i64(15)) - 7
+        x = int(SPAWN_X[e]) + rand_int(s, i64(15)) - 7
         if s.cells[y * SIDE + x] == EMPTY:
             break
     move_to(s, e, f32(y), f32(x))
 
 
-@njit
+@njit(_nrt=False)
 def spawn_creep(s, idx, lane):
     e = CREEP0 + idx
     s.team[e] = 0 if lane < 3 else 1
@@ -129,14 +135,14 @@ def spawn_creep(s, idx, lane):
     y0, x0 = int(WAYPOINT_Y[lane, 0]), int(WAYPOINT_X[lane, 0])
     y = x = 0
     for _ in range(10):  # the last try stands, empty or not (then it waits off the map, at 0, 0)
-        y = y0 + rand_int(s, 7) - 3
-        x = x0 + rand_int(s, 7) - 3
+        y = y0 + rand_int(s, i64(7)) - 3
+        x = x0 + rand_int(s, i64(7)) - 3
         if s.cells[y * SIDE + x] == EMPTY:
             break
     return move_to(s, e, f32(y), f32(x))
 
 
-@njit
+@njit(_nrt=False)
 def spawn_neutral(s, e):
     """Back to full health near its camp, alive or not (the C does not take it off its cell
     first: a dead one clears cell 0, 0)."""
@@ -147,31 +153,24 @@ def spawn_neutral(s, e):
     y0, x0 = int(SPAWN_Y[e]), int(SPAWN_X[e])
     y = x = 0
     for _ in range(100):
-        y = y0 + rand_int(s, 7) - 3
-        x = x0 + rand_int(s, 7) - 3
+        y = y0 + rand_int(s, i64(7)) - 3
+        x = x0 + rand_int(s, i64(7)) - 3
         if s.cells[y * SIDE + x] == EMPTY:
             break
     return move_to(s, e, f32(y), f32(x))
 
 
-@njit
-def scan(s, e, radius, no_friends, no_foes, no_creeps, no_neutrals, no_towers):
-    """Entity e's target list: the entities in the square of `radius` cells around it, in
-    reading order, less those excluded; 1 if none."""
+@njit(_nrt=False)
+def scan(s, e, radius, foes, skip):
+    """Entity e's target list: the foes (or friends) in the square of `radius` cells around it,
+    in reading order, less the kinds in `skip`; 1 if none. (The C's five exclusions.)"""
     py, px = int(s.y[e]), int(s.x[e])
     team = s.team[e]
     n = 0
     for y in range(max(py - radius, 0), min(py + radius + 1, SIDE)):
         for x in range(max(px - radius, 0), min(px + radius + 1, SIDE)):
             t = s.cells[y * SIDE + x]
-            if t >= WALL:
-                continue
-            if no_friends and s.team[t] == team:
-                continue
-            if no_foes and s.team[t] != team:
-                continue
-            kind = KIND[t]
-            if (no_neutrals and kind == NEUTRAL) or (no_creeps and kind == CREEP) or (no_towers and kind == TOWER):
+            if t >= WALL or (s.team[t] != team) != foes or (skip >> KIND[t]) & 1:
                 continue
             if n < SCAN:
                 s.scan[e, n] = t
@@ -180,7 +179,7 @@ def scan(s, e, radius, no_friends, no_foes, no_creeps, no_neutrals, no_towers):
     return 1 if n == 0 else 0
 
 
-@njit
+@njit(_nrt=False)
 def nearest(s, e):
     """The nearest (L1, where they are now) of e's listed targets, the first of equals; NONE if none."""
     best, best_d = NONE, f32(9999999)
@@ -192,7 +191,7 @@ def nearest(s, e):
     return best
 
 
-@njit
+@njit(_nrt=False)
 def calc_level(xp):
     for i in range(30):
         if f32(xp) < XP_FOR_LEVEL[i]:
@@ -200,7 +199,7 @@ def calc_level(xp):
     return 30
 
 
-@njit
+@njit(_nrt=False)
 def attack(s, p, e, t, damage):
     """e deals `damage` to t (a foe within 12, L1); a kill respawns a hero, removes anything
     else, and a hero's kill gives xp to its team's heroes near the fallen (as placed after the
@@ -261,7 +260,7 @@ def attack(s, p, e, t, damage):
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def basic_attack(s, p, e, t):
     """Spends the attack's cooldown, hit or miss; 0 if it hit."""
     if s.attack_timer[e] > 0:
@@ -270,7 +269,7 @@ def basic_attack(s, p, e, t):
     return attack(s, p, e, t, s.damage[e])
 
 
-@njit
+@njit(_nrt=False)
 def heal(s, e, t, amount):
     if s.pid[t] == NONE or s.team[t] != s.team[e] or KIND[t] != PLAYER:
         return 1
@@ -286,14 +285,14 @@ def heal(s, e, t, amount):
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def aoe(s, p, e, target, radius, damage, stun):
     """Damage (healing if negative) and a stun on every foe (friend) within `radius` of e; the
     stun lands on each listed one, hit or not. 1 if none is there."""
-    if scan(s, e, radius, damage >= 0, damage < 0, False, False, False) != 0:
+    if scan(s, e, radius, damage >= 0, SKIP_NONE) != 0:
         return 1
     for i in range(s.scan_n[e]):
-        t = s.scan[e, i]
+        t = np.int64(s.scan[e, i])  # (as int64: a uint8 would compile attack() a second time)
         if damage < 0:
             heal(s, e, t, -damage)
             continue
@@ -305,7 +304,7 @@ def aoe(s, p, e, target, radius, damage, stun):
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def push(s, e, t, amount):
     """Moves t `amount` (L1) straight away from e (towards it if negative); 0 if it moved."""
     dx = s.x[t] - s.x[e]
@@ -316,7 +315,7 @@ def push(s, e, t, amount):
     return move_to(s, t, s.y[t] + amount * dy / dist, s.x[t] + amount * dx / dist)
 
 
-@njit
+@njit(_nrt=False)
 def update_status(s, e):
     if s.stun_timer[e] > 0:
         s.stun_timer[e] -= 1
@@ -326,7 +325,13 @@ def update_status(s, e):
         s.move_modifier[e] = 1
 
 
-@njit
+@njit(_nrt=False)
+def skill_timer(s, e, k):
+    """The cooldown left of e's skill k (0 q, 1 w, 2 e)."""
+    return s.q_timer[e] if k == 0 else (s.w_timer[e] if k == 1 else s.e_timer[e])
+
+
+@njit(_nrt=False)
 def update_cooldowns(s, e):
     if s.q_timer[e] > 0:
         s.q_timer[e] -= 1

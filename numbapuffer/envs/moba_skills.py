@@ -9,13 +9,13 @@ import numpy as np
 from numba import njit
 
 from numbapuffer.envs.moba_data import CREEP, KIND, NEUTRAL
-from numbapuffer.envs.moba_rules import NONE, SCAN, aoe, attack, heal, move_near, push, scan
+from numbapuffer.envs.moba_rules import FOES, NONE, SCAN, SKIP_TOWERS, aoe, attack, heal, i64, move_near, push, scan
 
 f32 = np.float32
 SUPPORT, ASSASSIN, BURST, TANK, CARRY = range(5)
 
 
-@njit
+@njit(_nrt=False)
 def support(s, p, e, slot, t):
     lvl = s.level[e]
     if slot == 0:  # hook: pulls itself towards the target
@@ -26,7 +26,7 @@ def support(s, p, e, slot, t):
         s.q_timer[e] = 15
         return 0
     if slot == 1:  # heals every friendly hero within 5
-        if s.mana[e] < 100 or aoe(s, p, e, e, 5, f32(-350 - 50 * lvl), 0) != 0:
+        if s.mana[e] < 100 or aoe(s, p, e, e, i64(5), f32(-350 - 50 * lvl), i64(0)) != 0:
             return 1
         s.mana[e] -= 100
         s.w_timer[e] = 50
@@ -39,13 +39,13 @@ def support(s, p, e, slot, t):
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def assassin(s, p, e, slot, t):
     lvl = s.level[e]
     if slot == 0:  # aoe around itself, aimed at a creep or neutral
         if t == NONE or s.mana[e] < 100 or (KIND[t] != CREEP and KIND[t] != NEUTRAL):
             return 1
-        if aoe(s, p, e, t, 3, f32(100 + 20 * lvl), 0) != 0:
+        if aoe(s, p, e, t, i64(3), f32(100 + 20 * lvl), i64(0)) != 0:
             return 1
         s.mana[e] -= 100
         s.q_timer[e] = 40
@@ -67,7 +67,7 @@ def assassin(s, p, e, slot, t):
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def burst(s, p, e, slot, t):
     lvl = s.level[e]
     if t == NONE:
@@ -79,23 +79,23 @@ def burst(s, p, e, slot, t):
         s.q_timer[e] = 70
         return 0
     if slot == 1:
-        if s.mana[e] < 100 or aoe(s, p, e, t, 2, f32(100 + 40 * lvl), 0) != 0:
+        if s.mana[e] < 100 or aoe(s, p, e, t, i64(2), f32(100 + 40 * lvl), i64(0)) != 0:
             return 1
         s.mana[e] -= 100
         s.w_timer[e] = 40
         return 0
-    if s.mana[e] < 75 or aoe(s, p, e, t, 2, f32(0), int(10 + 0.5 * lvl)) != 0:
+    if s.mana[e] < 75 or aoe(s, p, e, t, i64(2), f32(0), i64(10 + 0.5 * lvl)) != 0:
         return 1
     s.mana[e] -= 75
     s.e_timer[e] = 50
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def tank(s, p, e, slot, t):
     lvl = s.level[e]
     if slot == 0:
-        if s.mana[e] < 5 or aoe(s, p, e, e, 2, f32(25 + 2.0 * lvl), 0) != 0:
+        if s.mana[e] < 5 or aoe(s, p, e, e, i64(2), f32(25 + 2.0 * lvl), i64(0)) != 0:
             return 1
         s.mana[e] -= 5
         return 0
@@ -109,14 +109,14 @@ def tank(s, p, e, slot, t):
         return 1
     s.mana[e] -= 50
     s.e_timer[e] = 40
-    scan(s, e, 4, True, False, False, False, True)  # then steps towards each foe within 4 in turn
+    scan(s, e, i64(4), FOES, SKIP_TOWERS)  # then steps towards each foe within 4 in turn
     amount = f32(2.0 + 0.1 * lvl)
     for i in range(min(s.scan_n[e], SCAN)):
-        push(s, s.scan[e, i], e, -amount)
+        push(s, np.int64(s.scan[e, i]), e, -amount)
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def carry(s, p, e, slot, t):
     lvl = s.level[e]
     if slot == 0:  # jumps away from the target, slowing it, up to three times
@@ -143,14 +143,14 @@ def carry(s, p, e, slot, t):
         s.mana[e] -= 150
         s.w_timer[e] = 40
         return 0
-    if s.mana[e] < 100 or aoe(s, p, e, t, 2, f32(100 + 20 * lvl), 0) != 0:
+    if s.mana[e] < 100 or aoe(s, p, e, t, i64(2), f32(100 + 20 * lvl), i64(0)) != 0:
         return 1
     s.mana[e] -= 100
     s.e_timer[e] = 40
     return 0
 
 
-@njit
+@njit(_nrt=False)
 def cast(s, p, e, slot, t):
     """Hero e casts its skill `slot` (0 q, 1 w, 2 e) at t; 0 if it was cast."""
     hero = e % 5
