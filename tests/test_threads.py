@@ -51,6 +51,19 @@ def test_a_probe_is_cut_short_when_much_slower():
     assert pacer.cutoff == 2 * Pacer.PROBE * 1e-5
 
 
+def test_windows_and_probes_of_slow_steps_end_by_time():
+    """A step of 60 ms (MOBA's 4096 games): the probe of the other kernel is one step, not 16,
+    and a window of the kernel in use ends after WINDOW_SECONDS, not 64 steps."""
+    pacer = Pacer()
+    assert pacer.cutoff == Pacer.WINDOW_SECONDS
+    pacer.steps, pacer.elapsed = 1, 0.06  # one step of the parallel kernel ends the first window
+    pacer.end_window()
+    assert pacer.choice == 0 and pacer.cutoff == Pacer.PROBE_SECONDS  # a probe that one step ends
+    pacer.steps, pacer.elapsed = 1, 0.09
+    pacer.end_window()
+    assert pacer.choice == 1 and pacer.current == 1 and pacer.cutoff == Pacer.WINDOW_SECONDS
+
+
 def test_switching_kernels_mid_run_changes_no_result(monkeypatch):
     """The kernels alternate every few steps (a probe after every window): the games are
     bit-identical to the serial kernel's."""

@@ -100,13 +100,17 @@ def guarded(kernel):
 class Pacer:
     """Chooses between the serial kernel (0) and the parallel one (1) by their recent speed.
 
-    The env times every step, in windows of WINDOW steps, and steps with kernel `choice`.
-    After `interval` seconds one window of PROBE steps goes to the other kernel (cut short
-    once it took twice as long as the kernel in use would have), and whichever had the lower
-    time per step is kept. A probe that changes nothing doubles the interval, up to
-    MAX_INTERVAL; a switch starts again from MIN_INTERVAL. On a quiet machine the probes of
-    the slower kernel cost well under 1% of the steps."""
+    The env times every step, in windows of WINDOW steps (or WINDOW_SECONDS, whichever ends
+    first), and steps with kernel `choice`. After `interval` seconds one window of PROBE steps
+    goes to the other kernel (cut short after PROBE_SECONDS, or once it took twice as long as
+    the kernel in use would have), and whichever had the lower time per step is kept. A probe
+    that changes nothing doubles the interval, up to MAX_INTERVAL; a switch starts again from
+    MIN_INTERVAL. On a quiet machine the probes of the slower kernel cost well under 1% of the
+    steps. The time limits are for slow steps: MOBA's 4096 games step in ~60 ms, where 16
+    steps of the slower kernel in every 64 cost its default 15% of the best kernel's speed
+    (and a window of 64 steps took 4 s to follow a change of load)."""
     WINDOW, PROBE = 64, 16
+    WINDOW_SECONDS, PROBE_SECONDS = 0.05, 0.005
     MIN_INTERVAL, MAX_INTERVAL = 0.05, 2.0
 
     def __init__(self):
@@ -118,7 +122,7 @@ class Pacer:
         self.steps = 0  # timed in this window, and their seconds
         self.elapsed = 0.0
         self.limit = self.WINDOW  # steps in this window
-        self.cutoff = float("inf")  # seconds after which a probe window ends early
+        self.cutoff = self.WINDOW_SECONDS  # seconds after which a window ends early
 
     def end_window(self):
         """Record the window that just ended, and choose what the next one steps with."""
@@ -135,6 +139,7 @@ class Pacer:
         probe = not probed and now >= self.next_probe  # a window of the kernel in use between probes
         self.choice = 1 - self.current if probe else self.current
         self.limit = self.PROBE if probe else self.WINDOW
-        self.cutoff = 2 * self.PROBE * self.per_step[self.current] if probe else float("inf")
+        self.cutoff = (min(2 * self.PROBE * self.per_step[self.current], self.PROBE_SECONDS) if probe
+                       else self.WINDOW_SECONDS)
         self.steps = 0
         self.elapsed = 0.0
