@@ -75,6 +75,8 @@ Beside the C (tests/test_moba.py, random play): episode lengths within 2%; the r
   agent-step only within ~3 standard errors (a game's reward comes in lumps: hero kills and
   towers), and the support's last-step figures are rare events (the C's log keeps one a game).
 """
+import math
+
 import numpy as np
 from gymnasium import spaces
 from numba import njit
@@ -197,7 +199,7 @@ def hero_turn(s, p, e, act):
     """An agent's hero: list targets, cast or attack, move."""
     vy = f32(100 * (act[0] - 3)) / f32(300)
     vx = f32(100 * (act[1] - 3)) / f32(300)
-    mag = np.sqrt(vy * vy + vx * vx)
+    mag = f32(math.sqrt(vy * vy + vx * vx))  # math: numba-cuda has no np.sqrt; float32's own root
     if mag > 1:
         vy /= mag
         vx /= mag
