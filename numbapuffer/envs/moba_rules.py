@@ -132,14 +132,7 @@ def spawn_creep(s, idx, lane):
     s.lane[e] = lane
     s.target_pid[e] = NONE
     s.waypoint[e] = 1
-    y0, x0 = int(WAYPOINT_Y[lane, 0]), int(WAYPOINT_X[lane, 0])
-    y = x = 0
-    for _ in range(10):  # the last try stands, empty or not (then it waits off the map, at 0, 0)
-        y = y0 + rand_int(s, i64(7)) - 3
-        x = x0 + rand_int(s, i64(7)) - 3
-        if s.cells[y * SIDE + x] == EMPTY:
-            break
-    return move_to(s, e, f32(y), f32(x))
+    return place_near(s, e, int(WAYPOINT_Y[lane, 0]), int(WAYPOINT_X[lane, 0]), i64(10))
 
 
 @njit(_nrt=False)
@@ -150,9 +143,16 @@ def spawn_neutral(s, e):
     s.health[e] = s.max_health[e]
     s.attack_timer[e] = 0
     s.target_pid[e] = NONE
-    y0, x0 = int(SPAWN_Y[e]), int(SPAWN_X[e])
+    return place_near(s, e, int(SPAWN_Y[e]), int(SPAWN_X[e]), i64(100))
+
+
+@njit(_nrt=False)
+def place_near(s, e, y0, x0, tries):
+    """Entity e onto a cell of the 7x7 square around (y0, x0), drawn until one is empty, at
+    most `tries` times; the last try stands, empty or not (then it stays where it was: a creep
+    just spawned waits off the map, at 0, 0)."""
     y = x = 0
-    for _ in range(100):
+    for _ in range(tries):
         y = y0 + rand_int(s, i64(7)) - 3
         x = x0 + rand_int(s, i64(7)) - 3
         if s.cells[y * SIDE + x] == EMPTY:
