@@ -99,7 +99,9 @@ def CRware(**kwargs):
 def c_enduro(num_envs, **kwargs):
     """PufferLib's Enduro with its episode ends put back in `terminals`: its C sets the flag
     and clears it again in the same step (reset_round). An end is the clock wrapping (the
-    time-of-day observation falling) without a day completed (cars to pass reset to 300)."""
+    time-of-day observation falling) without a day completed (cars to pass reset to 300).
+    Seeded (0) as PufferLib's other envs are by default: Enduro's own default draws its seed,
+    which sets each game's first time of day, from Python's unseeded `random`."""
     from pufferlib.ocean.enduro.enduro import Enduro
 
     class CEnduro(Enduro):
@@ -114,6 +116,7 @@ def c_enduro(num_envs, **kwargs):
             self._clock[:] = clock
             return out
 
+    kwargs.setdefault("seed", 0)
     return CEnduro(num_envs=num_envs, **kwargs)
 
 
