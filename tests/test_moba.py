@@ -225,24 +225,10 @@ def test_paths_are_the_cs(env):
 
 
 def test_the_map_is_the_cs():
-    header = "/work/pufsrc/src/pufferlib/ocean/moba/game_map.h"
-    if not os.path.exists(header):
-        pytest.skip("PufferLib's source is not here")
+    pufferlib = pytest.importorskip("pufferlib", reason="PufferLib 3.0.0, which ships the C's map header")
+    header = os.path.join(os.path.dirname(pufferlib.__file__), "ocean", "moba", "game_map.h")
     from benchmarks.moba_map import walls_from_header
     assert (walls_from_header(open(header).read()).ravel() == 1).tolist() == WALLS.tolist()
-
-
-def random_play(e, games, steps, acts):
-    """Random play measured from the buffers: each game's first episode length (0 if it did
-    not end) and each game's reward summed over all `steps`."""
-    first = np.zeros(games, np.int64)
-    reward = np.zeros(games)
-    for t in range(steps):
-        e.step(acts[t % len(acts)])
-        reward += e.rewards.reshape(games, -1).sum(1, dtype=np.float64)
-        ended = e.terminals.reshape(games, -1)[:, 0].astype(bool) & (first == 0)
-        first[ended] = t + 1
-    return first, reward
 
 
 @pytest.mark.slow
@@ -259,24 +245,16 @@ def test_random_play_matches_the_c(tmp_path, monkeypatch):
     end +0.2%, +0.1%, -1.4% (this run). Both sides are seeded: a run repeats exactly. Then the logged means of the figures both log alike."""
     pufferlib = pytest.importorskip("pufferlib")
     pytest.importorskip("pufferlib.ocean.moba.binding")
-    from benchmarks.ocean import PAIRS, c_env, our_env, random_actions
+    from benchmarks.moba_parity import play, summary
+    from benchmarks.ocean import PAIRS
     monkeypatch.chdir(tmp_path)  # its C reads resources/moba/game_map.npy from the current folder
     (tmp_path / "resources").symlink_to(os.path.join(os.path.dirname(pufferlib.__file__), "resources"))
     pair = PAIRS["moba"]
-    games, steps = pair.parity_games, pair.parity_steps
+    games = pair.parity_games
     out = []
-    for make in (our_env, c_env):
-        e = make("moba", games)
-        if make is our_env:
-            e.reset(seed=0)
-        acts = random_actions(e.single_action_space, e.num_agents, 64, 0).astype(e.actions.dtype)
-        first, reward = random_play(e, games, steps, acts)
-        log = e.log() if make is our_env else __import__("pufferlib.ocean.moba.binding").ocean.moba.binding.vec_log(
-            e.c_envs)
-        e.close()
-        per_step = reward / (5 * steps)  # each game's reward per agent-step
-        out.append(dict(ended=int((first > 0).sum()), length=first[first > 0].mean(), reward=per_step.mean(),
-                        reward_se=per_step.std() / np.sqrt(games), log=log))
+    for side in ("ours", "c"):
+        first, per_step, log = play(side, games, pair.parity_steps)
+        out.append(dict(summary(first, per_step), log=log))
     ours, c = out
     assert ours["ended"] >= 0.85 * games and c["ended"] >= 0.85 * games, out
     assert ours["length"] == pytest.approx(c["length"], rel=0.02), out

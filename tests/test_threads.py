@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 import numbapuffer as npf
 from numbapuffer.engine.threads import Pacer
@@ -62,6 +63,22 @@ def test_windows_and_probes_of_slow_steps_end_by_time():
     pacer.steps, pacer.elapsed = 1, 0.09
     pacer.end_window()
     assert pacer.choice == 1 and pacer.current == 1 and pacer.cutoff == Pacer.WINDOW_SECONDS
+
+
+def test_probes_of_slow_steps_come_every_probe_share_steps():
+    """One probe step of the slower kernel (90 ms where the kernel in use takes 60 ms) every
+    2 s would cost 1.5% of the steps: once settled, the interval grows to PROBE_SHARE of its
+    steps (4.5 s); fast steps keep MAX_INTERVAL."""
+    def settled(fast, slow):
+        pacer = Pacer()
+        for _ in range(12):  # a window of the kernel in use, then a probe (forced, not waited for)
+            for k, cost in ((1, fast), (0, slow)):
+                pacer.choice, pacer.steps, pacer.elapsed = k, 1, cost
+                pacer.end_window()
+        assert pacer.current == 1
+        return pacer.interval
+    assert settled(0.06, 0.09) == pytest.approx(Pacer.PROBE_SHARE * 0.09)
+    assert settled(1e-5, 2e-5) == Pacer.MAX_INTERVAL
 
 
 def test_switching_kernels_mid_run_changes_no_result(monkeypatch):

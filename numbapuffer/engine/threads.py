@@ -104,14 +104,17 @@ class Pacer:
     first), and steps with kernel `choice`. After `interval` seconds one window of PROBE steps
     goes to the other kernel (cut short after PROBE_SECONDS, or once it took twice as long as
     the kernel in use would have), and whichever had the lower time per step is kept. A probe
-    that changes nothing doubles the interval, up to MAX_INTERVAL; a switch starts again from
-    MIN_INTERVAL. On a quiet machine the probes of the slower kernel cost well under 1% of the
-    steps. The time limits are for slow steps: MOBA's 4096 games step in ~60 ms, where 16
-    steps of the slower kernel in every 64 cost its default 15% of the best kernel's speed
-    (and a window of 64 steps took 4 s to follow a change of load)."""
+    that changes nothing doubles the interval, up to MAX_INTERVAL or PROBE_SHARE steps of the
+    slower kernel, whichever is longer; a switch starts again from MIN_INTERVAL. On a quiet
+    machine the probes of the slower kernel cost well under 1% of the steps. The time limits
+    are for slow steps: MOBA's 4096 games step in 50-150 ms, where 16 steps of the slower
+    kernel in every 64 cost its default 15% of the best kernel's speed (and a window of 64
+    steps took 4 s to follow a change of load), and where one probe step (the shortest
+    probe) every 2 s still cost it 5-10%: its probes come every ~50 steps instead."""
     WINDOW, PROBE = 64, 16
     WINDOW_SECONDS, PROBE_SECONDS = 0.05, 0.005
     MIN_INTERVAL, MAX_INTERVAL = 0.05, 2.0
+    PROBE_SHARE = 50
 
     def __init__(self):
         self.current = 1  # the kernel in use: the parallel one until measured
@@ -134,7 +137,8 @@ class Pacer:
                 self.current = self.choice
                 self.interval = self.MIN_INTERVAL
             else:
-                self.interval = min(2 * self.interval, self.MAX_INTERVAL)
+                longest = max(self.MAX_INTERVAL, self.PROBE_SHARE * max(self.per_step))
+                self.interval = min(2 * self.interval, longest)
             self.next_probe = now + self.interval
         probe = not probed and now >= self.next_probe  # a window of the kernel in use between probes
         self.choice = 1 - self.current if probe else self.current
