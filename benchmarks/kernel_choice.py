@@ -19,12 +19,17 @@ KINDS = {"default": None, "serial": True, "parallel": False}
 
 def switched(env, serial, on):
     """env.step, after switching the env to `serial` (use_serial's argument) where it is on
-    another kind (`on`, shared by one env's cases, holds the kind it is on): the default
-    starts each round from a fresh choice (its first probe falls in the warm-up)."""
+    another kind. `on` is shared by one env's cases: the kind it is on, and the default's
+    choice (threads.Pacer), kept between its rounds as a user's env keeps it all its life (a
+    fresh one learns again: probes after 0.05, 0.1, 0.2 s... cost a slow step's round 5%)."""
     def step(actions):
-        if on[0] is not serial:
+        if on["kind"] is not serial:
+            if on["kind"] is None:
+                on["pacer"] = env._pacer
             env.use_serial(serial)
-            on[0] = serial
+            if serial is None and "pacer" in on:
+                env._pacer = on["pacer"]
+            on["kind"] = serial
         return env.step(actions)
     return step
 
@@ -43,7 +48,7 @@ def main():
         env = npf.make(name, num_envs=args.num_envs, seed=0)
         env.reset(seed=0)
         acts = action_sets(env.action_space)
-        on = ["unset"]
+        on = {"kind": "unset"}
         cases = {kind: (switched(env, serial, on), acts, env.num_agents, threads) for kind, serial in KINDS.items()}
         rates = interleaved(cases, args.seconds, args.rounds)
         env.close()
