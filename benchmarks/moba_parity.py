@@ -53,8 +53,13 @@ def play(side, games, steps, seed=0):
 def summary(first, per_step):
     """Pooled figures of one side: games, ended, mean first episode length, reward per
     agent-step and its standard error."""
-    return dict(games=len(first), ended=int((first > 0).sum()), length=float(first[first > 0].mean()),
+    return dict(games=len(first), ended=int((first > 0).sum()), length=float(first[first > 0].mean()) if (first > 0).any() else 0.0,
                 reward=float(per_step.mean()), reward_se=float(per_step.std() / np.sqrt(len(first))))
+
+
+def rel(a, b):
+    """a / b - 1, or nan where b is 0 (a run too short for any reward or end)."""
+    return a / b - 1 if b else float("nan")
 
 
 def main():
@@ -64,8 +69,11 @@ def main():
     parser.add_argument("--seeds", type=int, default=4, help="seeds 0..N-1, each a run of --games a side")
     args = parser.parse_args()
     import pufferlib
-    if not os.path.exists("resources"):
-        os.symlink(os.path.join(os.path.dirname(pufferlib.__file__), "resources"), "resources")
+    own = os.path.join(os.path.dirname(pufferlib.__file__), "resources")
+    if not os.path.lexists("resources"):  # (`import pufferlib` usually made it already)
+        os.symlink(own, "resources")
+    if os.path.realpath("resources") != os.path.realpath(own):  # the C reads its map from there
+        sys.exit(f"moba_parity: ./resources is not PufferLib's own ({own}); run from a scratch folder")
     runs = {"ours": ([], []), "c": ([], [])}
     for seed in range(args.seeds):
         for side, (firsts, rewards) in runs.items():
@@ -74,13 +82,13 @@ def main():
             rewards.append(per_step)
         s = {side: summary(f[-1], r[-1]) for side, (f, r) in runs.items()}
         print(f"seed {seed}: reward/agent-step ours {s['ours']['reward']:.6f} C {s['c']['reward']:.6f} "
-              f"({s['ours']['reward'] / s['c']['reward'] - 1:+.1%}); first episode ours {s['ours']['length']:.0f} "
+              f"({rel(s['ours']['reward'], s['c']['reward']):+.1%}); first episode ours {s['ours']['length']:.0f} "
               f"C {s['c']['length']:.0f} steps", flush=True)
     s = {side: summary(np.concatenate(f), np.concatenate(r)) for side, (f, r) in runs.items()}
-    se = np.hypot(s["ours"]["reward_se"], s["c"]["reward_se"]) / s["c"]["reward"]
+    se = np.hypot(s["ours"]["reward_se"], s["c"]["reward_se"]) / s["c"]["reward"] if s["c"]["reward"] else float("nan")
     print(f"pooled, {s['ours']['games']} games a side: reward per agent-step "
-          f"{s['ours']['reward'] / s['c']['reward'] - 1:+.2%} (standard error of the difference {se:.2%}); "
-          f"first episode length {s['ours']['length'] / s['c']['length'] - 1:+.2%} "
+          f"{rel(s['ours']['reward'], s['c']['reward']):+.2%} (standard error of the difference {se:.2%}); "
+          f"first episode length {rel(s['ours']['length'], s['c']['length']):+.2%} "
           f"(ended: ours {s['ours']['ended']}, C {s['c']['ended']})")
 
 
